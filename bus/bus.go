@@ -1,0 +1,448 @@
+// Package bus is sagalab's message bus: a Watermill router over an in-memory
+// pub/sub, made durable by each module's SQLite outbox and inbox.
+//
+// The in-memory pub/sub drops messages nobody is subscribed to, loses what is
+// in flight on Close or a crash, and does not keep order. So a module never
+// publishes directly: it writes messages to its outbox in the same local
+// transaction as its state change, and the module's relay publishes them after
+// the commit. The relay remembers which messages every consumer has handled
+// and, after a restart, publishes again everything after that point. Consumers
+// record each message id in their inbox in the same transaction as their
+// effects, so a second copy changes nothing. Delivery is at least once;
+// effects happen once.
+package bus
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/google/uuid"
+
+	"sagalab/storage"
+)
+
+// PoisonTopic receives messages a consumer failed to handle after all retries.
+const PoisonTopic = "sagalab.poison"
+
+// Config sets up a Bus. The zero value works.
+type Config struct {
+	Logger *slog.Logger
+	// Faults are injected into delivery; the zero value injects none.
+	Faults Faults
+	// Observer is told about every message a consumer handles.
+	Observer Observer
+	// NewID makes message ids; it defaults to random UUIDs.
+	NewID func() string
+	// Now is the clock stamped on messages; it defaults to time.Now.
+	Now func() time.Time
+	// PollInterval is how often a relay looks at its outbox when nobody woke
+	// it; default 250ms.
+	PollInterval time.Duration
+	// RedeliverAfter is how long a relay waits for every consumer to handle a
+	// message before publishing it again; default 30s.
+	RedeliverAfter time.Duration
+	// MaxRetries is how many times a failing handler is retried before its
+	// message goes to PoisonTopic; default 8.
+	MaxRetries int
+}
+
+// Observer is told what crosses the bus.
+type Observer interface {
+	// Handled is called after a consumer's transaction for a message
+	// committed, or after it found the message already in its inbox.
+	Handled(Delivery)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Delivery)
+
+// Handled calls f(d).
+func (f ObserverFunc) Handled(d Delivery) { f(d) }
+
+// Delivery is one message handled by one consumer.
+type Delivery struct {
+	Envelope
+	Consumer string
+	// Duplicate is true when the consumer had handled the message before
+	// and ignored this copy.
+	Duplicate bool
+	At        time.Time
+}
+
+// Handler is a consumer's reaction to a message: it runs inside the
+// consumer's local transaction, may change the module's tables and may write
+// messages to the module's outbox through tx.
+type Handler func(ctx context.Context, tx *sql.Tx, env Envelope) error
+
+// Bus wires outboxes, consumers and the pub/sub together.
+type Bus struct {
+	cfg    Config
+	log    *slog.Logger
+	pubsub *gochannel.GoChannel
+	router *message.Router
+	faults *faultInjector
+
+	mu        sync.Mutex
+	outboxes  map[string]*Outbox
+	consumers map[string]map[string]bool // topic -> consumer names
+	gates     map[string]*gate           // consumer -> pause gate
+
+	held    atomic.Bool
+	stop    context.CancelFunc
+	relays  sync.WaitGroup
+	closing chan struct{}
+	closed  bool
+}
+
+// New creates a Bus. Register outboxes and consumers, then call Start.
+func New(cfg Config) (*Bus, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = uuid.NewString
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 250 * time.Millisecond
+	}
+	if cfg.RedeliverAfter <= 0 {
+		cfg.RedeliverAfter = 30 * time.Second
+	}
+	if cfg.MaxRetries <= 0 {
+		cfg.MaxRetries = 8
+	}
+	wlog := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug, // Watermill's info lines are start-up chatter
+	})
+	ps := gochannel.NewGoChannel(gochannel.Config{}, wlog)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, wlog)
+	if err != nil {
+		return nil, fmt.Errorf("create router: %w", err)
+	}
+	b := &Bus{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		pubsub:    ps,
+		router:    router,
+		faults:    newFaultInjector(cfg.Faults),
+		outboxes:  map[string]*Outbox{},
+		consumers: map[string]map[string]bool{},
+		gates:     map[string]*gate{},
+		closing:   make(chan struct{}),
+	}
+	// A message given up on while the bus is closing is not poison: it is
+	// nacked and left for the next start.
+	poison, err := middleware.PoisonQueueWithFilter(ps, PoisonTopic, func(error) bool { return !b.isClosing() })
+	if err != nil {
+		return nil, fmt.Errorf("create poison queue: %w", err)
+	}
+	// The first middleware added is the outermost: the poison queue catches
+	// what retries could not fix. A poisoned message is not acknowledged to
+	// its outbox, so the relay publishes it again later (and after a
+	// restart): it is logged, never lost.
+	router.AddMiddleware(
+		poison,
+		middleware.Retry{
+			MaxRetries:      cfg.MaxRetries,
+			InitialInterval: 5 * time.Millisecond,
+			MaxInterval:     time.Second,
+			Multiplier:      2,
+			Logger:          wlog,
+			ShouldRetry:     func(middleware.RetryParams) bool { return !b.isClosing() },
+		}.Middleware,
+		middleware.Recoverer,
+	)
+	router.AddConsumerHandler("poison-log", PoisonTopic, ps, func(msg *message.Message) error {
+		b.log.Error("message given up after retries", "type", msg.Metadata.Get(MetaType), "id", msg.UUID,
+			"consumer", msg.Metadata.Get(middleware.PoisonedHandlerKey),
+			"reason", msg.Metadata.Get(middleware.ReasonForPoisonedKey))
+		return nil
+	})
+	return b, nil
+}
+
+// Outbox registers the outbox of module source, whose tables (Migrations)
+// live in db.
+func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if o, ok := b.outboxes[source]; ok {
+		return o
+	}
+	o := &Outbox{
+		source:  source,
+		db:      db,
+		bus:     b,
+		newID:   b.cfg.NewID,
+		now:     b.cfg.Now,
+		wake:    make(chan struct{}, 1),
+		pending: map[string]*inFlight{},
+	}
+	b.outboxes[source] = o
+	return o
+}
+
+// Subscribe makes consumer handle every message on topic. Each message is
+// handled in one transaction on db that also records it in the inbox; out is
+// the consumer module's outbox, woken after the commit. Subscribe before
+// Start.
+func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h Handler) {
+	b.mu.Lock()
+	if b.consumers[topic] == nil {
+		b.consumers[topic] = map[string]bool{}
+	}
+	b.consumers[topic][consumer] = true
+	name := consumer + "<-" + topic
+	g := b.gates[consumer]
+	if g == nil {
+		g = newGate()
+		b.gates[consumer] = g
+	}
+	b.mu.Unlock()
+
+	b.router.AddConsumerHandler(name, topic, b.pubsub, func(msg *message.Message) error {
+		env := envelopeFrom(msg)
+		ctx := msg.Context()
+		if err := g.wait(ctx, b.closing); err != nil {
+			return err
+		}
+		if err := b.faults.delay(ctx); err != nil {
+			return err
+		}
+		duplicate := false
+		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `INSERT INTO inbox (consumer, message_id, received_at)
+				VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, consumer, env.ID, b.cfg.Now().UnixNano())
+			if err != nil {
+				return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				duplicate = true
+				return nil
+			}
+			return h(ctx, tx, env)
+		})
+		if err != nil {
+			return fmt.Errorf("%s handling %s %s: %w", consumer, env.Type, env.ID, err)
+		}
+		if out != nil && !duplicate {
+			out.Notify()
+		}
+		b.acked(env.Source, env.ID, consumer)
+		if b.cfg.Observer != nil {
+			b.cfg.Observer.Handled(Delivery{Envelope: env, Consumer: consumer, Duplicate: duplicate, At: b.cfg.Now()})
+		}
+		if b.faults.loseAck(consumer, env.ID) {
+			return errAckLost
+		}
+		return nil
+	})
+}
+
+var errAckLost = errors.New("fault injected: the acknowledgement was lost, the message comes again")
+
+// Start runs the router and, once it is subscribed to every topic, the
+// relays. It returns when delivery has started.
+func (b *Bus) Start(ctx context.Context) error {
+	for _, o := range b.outboxList() {
+		if err := o.loadProgress(ctx); err != nil {
+			return err
+		}
+	}
+	go func() {
+		if err := b.router.Run(context.Background()); err != nil {
+			b.log.Error("router stopped", "error", err)
+		}
+	}()
+	select {
+	case <-b.router.Running():
+	case <-ctx.Done():
+		return fmt.Errorf("start the bus: %w", ctx.Err())
+	}
+	relayCtx, stop := context.WithCancel(context.Background())
+	b.stop = stop
+	for _, o := range b.outboxList() {
+		b.relays.Add(1)
+		go func() {
+			defer b.relays.Done()
+			o.run(relayCtx, b.log)
+		}()
+	}
+	return nil
+}
+
+func (b *Bus) outboxList() []*Outbox {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*Outbox, 0, len(b.outboxes))
+	for _, o := range b.outboxes {
+		out = append(out, o)
+	}
+	return out
+}
+
+// Close stops the relays, then the router (letting handlers finish), saves
+// each relay's position, and closes the pub/sub. Messages still in flight are
+// published again by the next Start on the same databases.
+func (b *Bus) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.closing)
+	b.mu.Unlock()
+
+	if b.stop != nil {
+		b.stop()
+	}
+	b.relays.Wait()
+	var errs []error
+	if err := b.router.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close router: %w", err))
+	}
+	for _, o := range b.outboxList() {
+		if err := o.saveProgress(context.Background(), true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := b.pubsub.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close pub/sub: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Idle reports whether every message written to an outbox so far has been
+// handled by all its consumers.
+func (b *Bus) Idle() bool {
+	for _, o := range b.outboxList() {
+		if !o.idle() {
+			return false
+		}
+	}
+	return true
+}
+
+// Hold stops the relays from publishing: committed messages stay in the
+// outboxes, as if the process had crashed right after its local commits.
+func (b *Bus) Hold() { b.held.Store(true) }
+
+// Release lets the relays publish again and wakes them.
+func (b *Bus) Release() {
+	b.held.Store(false)
+	for _, o := range b.outboxList() {
+		o.Notify()
+	}
+}
+
+// PauseConsumer holds every message for consumer until ResumeConsumer: the
+// module is "down" while its producers carry on.
+func (b *Bus) PauseConsumer(consumer string) { b.gate(consumer).close() }
+
+// ResumeConsumer lets consumer handle messages again.
+func (b *Bus) ResumeConsumer(consumer string) { b.gate(consumer).open() }
+
+func (b *Bus) gate(consumer string) *gate {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g := b.gates[consumer]
+	if g == nil {
+		g = newGate()
+		b.gates[consumer] = g
+	}
+	return g
+}
+
+func (b *Bus) consumersOf(topic string) map[string]bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.consumers[topic])
+}
+
+// publish hands msg to the pub/sub, applying the configured faults.
+func (b *Bus) publish(topic string, msg *message.Message) {
+	b.faults.publish(msg, func(m *message.Message) {
+		if err := b.pubsub.Publish(topic, m); err != nil {
+			b.log.Debug("publish", "topic", topic, "error", err)
+		}
+	})
+}
+
+// acked tells the source outbox that consumer is done with message id.
+func (b *Bus) acked(source, id, consumer string) {
+	b.mu.Lock()
+	o := b.outboxes[source]
+	b.mu.Unlock()
+	if o != nil {
+		o.acked(id, consumer)
+	}
+}
+
+func (b *Bus) isClosing() bool {
+	select {
+	case <-b.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// gate blocks handlers while it is closed.
+type gate struct {
+	mu   sync.Mutex
+	ch   chan struct{} // closed while the gate is open
+	shut bool
+}
+
+func newGate() *gate {
+	ch := make(chan struct{})
+	close(ch)
+	return &gate{ch: ch}
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.shut {
+		g.shut = true
+		g.ch = make(chan struct{})
+	}
+}
+
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.shut {
+		g.shut = false
+		close(g.ch)
+	}
+}
+
+func (g *gate) wait(ctx context.Context, closing <-chan struct{}) error {
+	g.mu.Lock()
+	ch := g.ch
+	g.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-closing:
+		return errors.New("bus closing")
+	}
+}

@@ -1,0 +1,301 @@
+package bus
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"sagalab/storage"
+)
+
+// Outbox is one module's outgoing messages. Write adds messages inside the
+// module's local transaction; the relay publishes them, in order, once that
+// transaction has committed.
+type Outbox struct {
+	source string
+	db     *storage.DB
+	bus    *Bus
+	newID  func() string
+	now    func() time.Time
+	wake   chan struct{}
+
+	mu        sync.Mutex
+	published int64 // highest seq handed to the pub/sub
+	delivered int64 // every seq up to here was handled by all consumers
+	saved     int64 // delivered as last written to outbox_relay
+	savedAt   time.Time
+	pending   map[string]*inFlight
+}
+
+type inFlight struct {
+	seq       int64
+	topic     string
+	msg       *message.Message
+	waiting   map[string]bool // consumers that have not handled it yet
+	published time.Time
+}
+
+// Source is the name of the module that owns the outbox.
+func (o *Outbox) Source() string { return o.source }
+
+// Write adds msgs to the outbox inside tx. They are published after tx
+// commits and the caller calls Notify (the bus does it for its consumers).
+func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
+	for _, m := range msgs {
+		payload, err := json.Marshal(m.Payload)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", m.Type, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox
+			(message_id, topic, type, correlation_id, causation_id, reply_to, payload, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.newID(), m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano())
+		if err != nil {
+			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
+		}
+	}
+	return nil
+}
+
+// Notify wakes the relay after a transaction that wrote to the outbox has
+// committed. It never blocks.
+func (o *Outbox) Notify() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Record is one outbox row: a message the module emitted, sent or not.
+type Record struct {
+	Seq       int64
+	Envelope  Envelope
+	Delivered bool
+}
+
+// Records returns the outbox rows whose correlation id is correlationID (all
+// rows when it is empty), oldest first.
+func (o *Outbox) Records(ctx context.Context, correlationID string) ([]Record, error) {
+	q := `SELECT seq, message_id, topic, type, correlation_id, causation_id, reply_to, payload, created_at,
+		seq <= (SELECT delivered_seq FROM outbox_relay) FROM outbox`
+	args := []any{}
+	if correlationID != "" {
+		q += ` WHERE correlation_id = ?`
+		args = append(args, correlationID)
+	}
+	rows, err := o.db.Reader().QueryContext(ctx, q+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var created int64
+		var payload []byte
+		e := &r.Envelope
+		if err := rows.Scan(&r.Seq, &e.ID, &e.Topic, &e.Type, &e.CorrelationID, &e.CausationID, &e.ReplyTo,
+			&payload, &created, &r.Delivered); err != nil {
+			return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
+		}
+		e.Seq, e.Source, e.Payload, e.CreatedAt = r.Seq, o.source, payload, time.Unix(0, created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// run publishes committed rows in sequence order until ctx ends.
+func (o *Outbox) run(ctx context.Context, log *slog.Logger) {
+	tick := time.NewTicker(o.bus.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		if !o.bus.held.Load() {
+			o.relayOnce(ctx, log)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// relayOnce publishes what is new, republishes what is stale and saves the
+// relay's position.
+func (o *Outbox) relayOnce(ctx context.Context, log *slog.Logger) {
+	if err := o.publishBatch(ctx); err != nil && ctx.Err() == nil {
+		log.Error("outbox relay", "source", o.source, "error", err)
+	}
+	o.redeliverStale()
+	if err := o.saveProgress(ctx, false); err != nil && ctx.Err() == nil {
+		log.Error("outbox relay", "source", o.source, "error", err)
+	}
+}
+
+const relayBatch = 512
+
+func (o *Outbox) loadProgress(ctx context.Context) error {
+	var seq int64
+	if err := o.db.Reader().QueryRowContext(ctx, `SELECT delivered_seq FROM outbox_relay`).Scan(&seq); err != nil {
+		return fmt.Errorf("read the %s relay position: %w", o.source, err)
+	}
+	o.mu.Lock()
+	o.published, o.delivered, o.saved = seq, seq, seq
+	o.mu.Unlock()
+	return nil
+}
+
+func (o *Outbox) publishBatch(ctx context.Context) error {
+	for {
+		o.mu.Lock()
+		from := o.published
+		o.mu.Unlock()
+		rows, err := o.db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, type, correlation_id,
+			causation_id, reply_to, payload, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, from, relayBatch)
+		if err != nil {
+			return fmt.Errorf("read the %s outbox: %w", o.source, err)
+		}
+		var batch []*inFlight
+		for rows.Next() {
+			var seq, created int64
+			var id, topic, typ, corr, cause, replyTo string
+			var payload []byte
+			if err := rows.Scan(&seq, &id, &topic, &typ, &corr, &cause, &replyTo, &payload, &created); err != nil {
+				rows.Close()
+				return fmt.Errorf("read the %s outbox: %w", o.source, err)
+			}
+			msg := message.NewMessage(id, payload)
+			msg.Metadata.Set(MetaType, typ)
+			msg.Metadata.Set(MetaSource, o.source)
+			msg.Metadata.Set(MetaCorrelationID, corr)
+			msg.Metadata.Set(MetaCausationID, cause)
+			if replyTo != "" {
+				msg.Metadata.Set(MetaReplyTo, replyTo)
+			}
+			msg.Metadata.Set(MetaSeq, strconv.FormatInt(seq, 10))
+			msg.Metadata.Set(MetaCreatedAt, strconv.FormatInt(created, 10))
+			batch = append(batch, &inFlight{seq: seq, topic: topic, msg: msg, waiting: o.bus.consumersOf(topic)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read the %s outbox: %w", o.source, err)
+		}
+		if len(batch) == 0 {
+			o.bus.faults.flushWindow()
+			return nil
+		}
+		now := time.Now()
+		o.mu.Lock()
+		for _, f := range batch {
+			f.published = now
+			o.published = f.seq
+			if len(f.waiting) > 0 {
+				o.pending[f.msg.UUID] = f
+			}
+		}
+		o.advanceLocked()
+		o.mu.Unlock()
+		for _, f := range batch {
+			if len(f.waiting) > 0 {
+				o.bus.publish(f.topic, f.msg)
+			}
+		}
+		if len(batch) < relayBatch {
+			o.bus.faults.flushWindow()
+			return nil
+		}
+	}
+}
+
+// idle reports whether every committed row was published and handled.
+func (o *Outbox) idle() bool {
+	var last int64
+	if err := o.db.Reader().QueryRow(`SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&last); err != nil {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.published >= last && len(o.pending) == 0
+}
+
+// acked records that consumer has handled the message id.
+func (o *Outbox) acked(id, consumer string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, ok := o.pending[id]
+	if !ok {
+		return
+	}
+	delete(f.waiting, consumer)
+	if len(f.waiting) == 0 {
+		delete(o.pending, id)
+		o.advanceLocked()
+	}
+}
+
+// advanceLocked moves delivered up to just below the oldest pending row.
+func (o *Outbox) advanceLocked() {
+	lowest := o.published
+	for _, f := range o.pending {
+		if f.seq-1 < lowest {
+			lowest = f.seq - 1
+		}
+	}
+	o.delivered = lowest
+}
+
+// redeliverStale publishes again the messages some consumer has not handled
+// for RedeliverAfter: the in-memory pub/sub may have dropped them. Consumers
+// that did handle them ignore the copy (inbox).
+func (o *Outbox) redeliverStale() {
+	after := o.bus.cfg.RedeliverAfter
+	now := time.Now()
+	var stale []*inFlight
+	o.mu.Lock()
+	for _, f := range o.pending {
+		if now.Sub(f.published) > after {
+			f.published = now
+			stale = append(stale, f)
+		}
+	}
+	o.mu.Unlock()
+	for _, f := range stale {
+		o.bus.pubsub.Publish(f.topic, f.msg) //nolint:errcheck // a closed pub/sub drops it; the next start republishes
+	}
+}
+
+// saveInterval bounds how often a busy relay writes its position: a stale
+// position only means a few more duplicates, which inboxes ignore, after a
+// restart.
+const saveInterval = 100 * time.Millisecond
+
+// saveProgress writes the delivered position, so a restart republishes only
+// what some consumer may not have handled. Unless force, it writes at most
+// once per saveInterval.
+func (o *Outbox) saveProgress(ctx context.Context, force bool) error {
+	o.mu.Lock()
+	seq, saved, savedAt := o.delivered, o.saved, o.savedAt
+	o.mu.Unlock()
+	if seq == saved || (!force && time.Since(savedAt) < saveInterval) {
+		return nil
+	}
+	err := o.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE outbox_relay SET delivered_seq = ? WHERE id = 1`, seq)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save the %s relay position: %w", o.source, err)
+	}
+	o.mu.Lock()
+	o.saved, o.savedAt = seq, time.Now()
+	o.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,35 @@
+package bus
+
+import "sagalab/storage"
+
+// Migrations create the outbox and inbox tables. Every module that sends or
+// receives messages starts its own migration list with them, so the tables
+// live in the module's own file and change in the module's own transactions.
+var Migrations = []storage.Migration{
+	{Name: "outbox", SQL: `
+CREATE TABLE outbox (
+	seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+	message_id     TEXT    NOT NULL UNIQUE,
+	topic          TEXT    NOT NULL,
+	type           TEXT    NOT NULL,
+	correlation_id TEXT    NOT NULL,
+	causation_id   TEXT    NOT NULL,
+	reply_to       TEXT    NOT NULL,
+	payload        BLOB    NOT NULL,
+	created_at     INTEGER NOT NULL
+);
+CREATE INDEX outbox_correlation ON outbox (correlation_id);
+-- delivered_seq: every row up to it was handled by all its consumers.
+CREATE TABLE outbox_relay (
+	id            INTEGER PRIMARY KEY CHECK (id = 1),
+	delivered_seq INTEGER NOT NULL
+);
+INSERT INTO outbox_relay (id, delivered_seq) VALUES (1, 0);`},
+	{Name: "inbox", SQL: `
+CREATE TABLE inbox (
+	consumer    TEXT    NOT NULL,
+	message_id  TEXT    NOT NULL,
+	received_at INTEGER NOT NULL,
+	PRIMARY KEY (consumer, message_id)
+) WITHOUT ROWID;`},
+}

@@ -1,0 +1,117 @@
+// Package money is an amount of money in integer cents: exact, with no
+// floating point anywhere between a request and the database.
+package money
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Money is an amount in cents.
+type Money int64
+
+// Max is the largest amount sagalab accepts: one trillion (10^12) units.
+const Max Money = 1_000_000_000_000_00
+
+// Cents returns m as a number of cents.
+func (m Money) Cents() int64 { return int64(m) }
+
+// String formats m with two decimals: "12.34", "-0.50".
+func (m Money) String() string {
+	sign := ""
+	c := int64(m)
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
+
+// Parse reads a non-negative decimal amount with at most two decimals, such
+// as "15", "15.5" or "15.00".
+func Parse(s string) (Money, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("amount is empty")
+	}
+	if s[0] == '-' {
+		return 0, fmt.Errorf("amount %q is negative", s)
+	}
+	if s[0] == '+' {
+		s = s[1:]
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" || !digits(whole) || (hasDot && (frac == "" || !digits(frac))) {
+		return 0, fmt.Errorf("amount %q is not a decimal number such as 12.34", s)
+	}
+	if len(frac) > 2 {
+		return 0, fmt.Errorf("amount %q has more than two decimals", s)
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if len(whole) > 13 {
+		return 0, fmt.Errorf("amount %q is out of range (at most %s)", s, Max)
+	}
+	w, _ := strconv.ParseInt("0"+whole, 10, 64)
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	m := Money(w*100 + f)
+	if m > Max {
+		return 0, fmt.Errorf("amount %q is out of range (at most %s)", s, Max)
+	}
+	return m, nil
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseJSON reads an amount given as a JSON number (12.34) or a JSON string
+// ("12.34").
+func ParseJSON(raw json.RawMessage) (Money, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return 0, errors.New("amount is missing")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, fmt.Errorf("amount is not a valid JSON string: %w", err)
+		}
+		return Parse(s)
+	}
+	if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return 0, fmt.Errorf("amount must be a number or a string such as \"12.34\", not %s", raw)
+	}
+	if bytes.ContainsAny(raw, "eE") {
+		return 0, fmt.Errorf("amount %s uses an exponent: write it as a plain decimal such as 12.34", raw)
+	}
+	return Parse(string(raw))
+}
+
+// MarshalJSON writes m as a two-decimal JSON string.
+func (m Money) MarshalJSON() ([]byte, error) { return []byte(`"` + m.String() + `"`), nil }
+
+// UnmarshalJSON reads a JSON number or string, as ParseJSON does.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	v, err := ParseJSON(b)
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+// Amount is the {"amount": "12.34"} object of the HTTP API.
+type Amount struct {
+	Amount Money `json:"amount"`
+}

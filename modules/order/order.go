@@ -1,0 +1,228 @@
+// Package order is the Order service: orders, their Create Order and Cancel
+// Order sagas, and their timeouts. It owns order.db.
+package order
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"sagalab/bus"
+	customercontract "sagalab/modules/customer/contract"
+	"sagalab/modules/money"
+	"sagalab/modules/order/contract"
+	"sagalab/storage"
+)
+
+// FileName is the module's database file in the data directory.
+const FileName = "order.db"
+
+// Migrations is order.db's schema; the composition root opens the file with
+// it.
+func Migrations() []storage.Migration { return migrations }
+
+// DefaultSagaTimeout is how long a saga waits for a participant before it
+// compensates.
+const DefaultSagaTimeout = 30 * time.Second
+
+// Config wires a Module.
+type Config struct {
+	DB  *storage.DB
+	Bus *bus.Bus
+	// DefaultMode is the saga mode of orders that do not ask for one.
+	DefaultMode contract.SagaMode
+	// SagaTimeout is how long a Create Order saga may stay PENDING.
+	SagaTimeout time.Duration
+	NewID       func() string    // order ids; random UUIDs by default
+	Now         func() time.Time // time.Now by default
+	Logger      *slog.Logger
+}
+
+// Module is the Order service.
+type Module struct {
+	cfg   Config
+	db    *storage.DB
+	out   *bus.Outbox
+	store store
+	log   *slog.Logger
+
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+var _ contract.Queries = (*Module)(nil)
+
+// Errors of the command API.
+var (
+	ErrInvalid     = errors.New("invalid input")
+	ErrNotApproved = errors.New("order is not APPROVED")
+)
+
+// New creates the module and subscribes it to the bus.
+func New(cfg Config) (*Module, error) {
+	if cfg.DefaultMode == "" {
+		cfg.DefaultMode = contract.Choreography
+	}
+	if _, err := contract.ParseSagaMode(string(cfg.DefaultMode)); err != nil {
+		return nil, err
+	}
+	if cfg.SagaTimeout <= 0 {
+		cfg.SagaTimeout = DefaultSagaTimeout
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = uuid.NewString
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Module{
+		cfg:   cfg,
+		db:    cfg.DB,
+		out:   cfg.Bus.Outbox(contract.Module, cfg.DB),
+		store: store{now: cfg.Now},
+		log:   cfg.Logger.With("module", contract.Module),
+		stop:  make(chan struct{}),
+	}
+	cfg.Bus.Subscribe(contract.Module, customercontract.EventsTopic, m.db, m.out, m.onCustomerEvent)
+	return m, nil
+}
+
+// Outbox is the module's outbox (its published messages).
+func (m *Module) Outbox() *bus.Outbox { return m.out }
+
+// Start runs the module's background work: the saga deadline watcher.
+func (m *Module) Start() {
+	m.done.Add(1)
+	go func() {
+		defer m.done.Done()
+		m.watchDeadlines()
+	}()
+}
+
+// Close stops the background work.
+func (m *Module) Close() {
+	select {
+	case <-m.stop:
+	default:
+		close(m.stop)
+	}
+	m.done.Wait()
+}
+
+// MaxIDLength is the longest customer id an order may name.
+const MaxIDLength = 200
+
+// Create is local transaction T1 of the Create Order saga: it stores the
+// order PENDING and emits OrderCreated in one transaction. mode may be empty
+// for the module's default.
+func (m *Module) Create(ctx context.Context, customerID string, total money.Money, mode contract.SagaMode) (contract.Order, error) {
+	customerID = strings.TrimSpace(customerID)
+	switch {
+	case customerID == "":
+		return contract.Order{}, fmt.Errorf("%w: customerId is required", ErrInvalid)
+	case len(customerID) > MaxIDLength:
+		return contract.Order{}, fmt.Errorf("%w: customerId is longer than %d bytes", ErrInvalid, MaxIDLength)
+	case total <= 0 || total > money.Max:
+		return contract.Order{}, fmt.Errorf("%w: orderTotal must be from 0.01 to %s", ErrInvalid, money.Max)
+	}
+	if mode == "" {
+		mode = m.cfg.DefaultMode
+	}
+	if _, err := contract.ParseSagaMode(string(mode)); err != nil {
+		return contract.Order{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	now := m.cfg.Now()
+	o := contract.Order{ID: m.cfg.NewID(), CustomerID: customerID, OrderTotal: total, State: contract.Pending,
+		SagaMode: mode, CreatedAt: now, UpdatedAt: now}
+	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		if err := m.store.insert(ctx, tx, o, now.Add(m.cfg.SagaTimeout)); err != nil {
+			return err
+		}
+		return m.out.Write(ctx, tx, bus.Message{
+			Topic: contract.EventsTopic, Type: contract.OrderCreated, CorrelationID: o.ID,
+			Payload: contract.CreatedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: mode},
+		})
+	})
+	if err != nil {
+		return contract.Order{}, fmt.Errorf("create order: %w", err)
+	}
+	m.out.Notify()
+	return o, nil
+}
+
+// Cancel cancels an APPROVED order and emits OrderCancelled, on which the
+// Customer service releases its credit. It returns ErrNotApproved for an
+// order in another state and contract.ErrNotFound for an unknown one.
+func (m *Module) Cancel(ctx context.Context, id string) (contract.Order, error) {
+	var o contract.Order
+	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		var moved bool
+		var err error
+		o, moved, err = m.store.transition(ctx, tx, id, contract.Approved, contract.Cancelled, "")
+		if err != nil {
+			return err
+		}
+		if !moved {
+			return fmt.Errorf("%w: order %s is %s", ErrNotApproved, id, o.State)
+		}
+		return m.out.Write(ctx, tx, bus.Message{
+			Topic: contract.EventsTopic, Type: contract.OrderCancelled, CorrelationID: o.ID,
+			Payload: contract.CancelledEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
+		})
+	})
+	if err != nil {
+		return contract.Order{}, err
+	}
+	m.out.Notify()
+	return o, nil
+}
+
+// Order returns one order.
+func (m *Module) Order(ctx context.Context, id string) (contract.Order, error) {
+	return m.store.get(ctx, m.db.Reader(), id)
+}
+
+// Orders returns every order, oldest first.
+func (m *Module) Orders(ctx context.Context) ([]contract.Order, error) {
+	return m.store.list(ctx, m.db.Reader(), `ORDER BY created_at, id`)
+}
+
+// finish moves a PENDING order to its final state and emits the matching
+// event, in tx. It does nothing to an order that is no longer PENDING, so a
+// duplicate or late message is harmless.
+func (m *Module) finish(ctx context.Context, tx *sql.Tx, cause *bus.Envelope, id string, to contract.State, reason string) error {
+	o, moved, err := m.store.transition(ctx, tx, id, contract.Pending, to, reason)
+	if errors.Is(err, contract.ErrNotFound) {
+		m.log.Warn("saga message for an unknown order", "order", id)
+		return nil
+	}
+	if err != nil || !moved {
+		return err
+	}
+	msg := bus.Message{Topic: contract.EventsTopic, CorrelationID: o.ID}
+	if cause != nil {
+		msg = cause.Caused(contract.EventsTopic, "", nil)
+	}
+	switch to {
+	case contract.Approved:
+		msg.Type = contract.OrderApproved
+		msg.Payload = contract.ApprovedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal}
+	case contract.Rejected:
+		msg.Type = contract.OrderRejected
+		msg.Payload = contract.RejectedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal,
+			Reason: reason, SagaMode: o.SagaMode}
+	default:
+		return fmt.Errorf("finish order %s: unexpected state %s", id, to)
+	}
+	return m.out.Write(ctx, tx, msg)
+}

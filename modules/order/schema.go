@@ -1,0 +1,25 @@
+package order
+
+import (
+	"sagalab/bus"
+	"sagalab/storage"
+)
+
+// migrations is order.db's schema, in order; append only.
+var migrations = append(append([]storage.Migration{}, bus.Migrations...),
+	storage.Migration{Name: "orders", SQL: `
+CREATE TABLE orders (
+	id               TEXT    PRIMARY KEY,
+	customer_id      TEXT    NOT NULL,
+	total            INTEGER NOT NULL CHECK (total > 0),
+	state            TEXT    NOT NULL CHECK (state IN ('PENDING', 'APPROVED', 'REJECTED', 'CANCELLED')),
+	rejection_reason TEXT    NOT NULL DEFAULT '',
+	saga_mode        TEXT    NOT NULL CHECK (saga_mode IN ('choreography', 'orchestration')),
+	-- deadline_at: when a PENDING order's saga times out (unix ns); 0 once final.
+	deadline_at      INTEGER NOT NULL DEFAULT 0,
+	created_at       INTEGER NOT NULL,
+	updated_at       INTEGER NOT NULL
+);
+CREATE INDEX orders_customer ON orders (customer_id);
+CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
+)

@@ -1,0 +1,88 @@
+package order
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"sagalab/modules/money"
+	"sagalab/modules/order/contract"
+	"sagalab/storage"
+)
+
+// store reads and changes the orders table. Every state change is a
+// conditional update, so applying one twice, or out of turn, changes nothing.
+type store struct {
+	now func() time.Time
+}
+
+const orderColumns = `id, customer_id, total, state, rejection_reason, saga_mode, created_at, updated_at`
+
+func scanOrder(row interface{ Scan(...any) error }) (contract.Order, error) {
+	var o contract.Order
+	var total, created, updated int64
+	if err := row.Scan(&o.ID, &o.CustomerID, &total, &o.State, &o.RejectionReason, &o.SagaMode, &created, &updated); err != nil {
+		return contract.Order{}, err
+	}
+	o.OrderTotal, o.CreatedAt, o.UpdatedAt = money.Money(total), time.Unix(0, created), time.Unix(0, updated)
+	return o, nil
+}
+
+func (s store) insert(ctx context.Context, tx *sql.Tx, o contract.Order, deadline time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, customer_id, total, state, saga_mode, deadline_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, o.ID, o.CustomerID, o.OrderTotal, o.State, o.SagaMode,
+		deadline.UnixNano(), o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("insert order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func (s store) get(ctx context.Context, q storage.Querier, id string) (contract.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return contract.Order{}, contract.ErrNotFound
+	}
+	if err != nil {
+		return contract.Order{}, fmt.Errorf("load order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// list returns the orders that clause (WHERE, ORDER BY, LIMIT) selects.
+func (s store) list(ctx context.Context, q storage.Querier, clause string, args ...any) ([]contract.Order, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders `+clause, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []contract.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// transition moves order id from state from to state to, with reason. It
+// returns the order as it is afterwards and whether it moved.
+func (s store) transition(ctx context.Context, tx *sql.Tx, id string, from, to contract.State, reason string) (contract.Order, bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = ?, rejection_reason = ?, deadline_at = 0, updated_at = ?
+		WHERE id = ? AND state = ?`, to, reason, s.now().UnixNano(), id, from)
+	if err != nil {
+		return contract.Order{}, false, fmt.Errorf("order %s %s -> %s: %w", id, from, to, err)
+	}
+	n, _ := res.RowsAffected()
+	o, err := s.get(ctx, tx, id)
+	return o, n == 1, err
+}
+
+// overdue returns up to limit PENDING orders whose deadline has passed.
+func (s store) overdue(ctx context.Context, q storage.Querier, now time.Time, limit int) ([]contract.Order, error) {
+	return s.list(ctx, q, `WHERE deadline_at > 0 AND deadline_at <= ? AND state = 'PENDING' ORDER BY deadline_at LIMIT ?`, now.UnixNano(), limit)
+}

@@ -1,0 +1,133 @@
+// Package system is sagalab's composition root: it opens each module's
+// database, wires the modules to the bus and serves their HTTP APIs. The
+// serve, demo and bench commands and the tests all start sagalab through
+// Start.
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"sagalab/bus"
+	"sagalab/modules/customer"
+	"sagalab/modules/order"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/storage"
+)
+
+// Config says how to start sagalab.
+type Config struct {
+	// DataDir holds one SQLite file per module.
+	DataDir string
+	// SagaMode is the default saga mode of new orders.
+	SagaMode ordercontract.SagaMode
+	// SagaTimeout is how long a saga waits for a participant.
+	SagaTimeout time.Duration
+	// Synchronous is SQLite's synchronous setting for every file.
+	Synchronous storage.Synchronous
+	// Faults are injected into the bus.
+	Faults bus.Faults
+	// Observer sees every message a consumer handles.
+	Observer bus.Observer
+	// HoldDelivery starts the system with its relays held (see bus.Hold).
+	HoldDelivery bool
+	Logger       *slog.Logger
+	// NewID makes entity and message ids; random UUIDs by default.
+	NewID func() string
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// System is a running sagalab.
+type System struct {
+	Bus       *bus.Bus
+	Orders    *order.Module
+	Customers *customer.Module
+
+	cfg Config
+	log *slog.Logger
+	dbs []*storage.DB
+}
+
+// Start opens the data directory, wires the modules and starts delivery.
+func Start(ctx context.Context, cfg Config) (_ *System, err error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("start sagalab: no data directory")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &System{cfg: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			s.closeDBs()
+		}
+	}()
+	open := func(name string, migrations []storage.Migration) (*storage.DB, error) {
+		db, err := storage.Open(ctx, filepath.Join(cfg.DataDir, name), migrations, storage.Options{Synchronous: cfg.Synchronous})
+		if err != nil {
+			return nil, err
+		}
+		s.dbs = append(s.dbs, db)
+		return db, nil
+	}
+	orderDB, err := open(order.FileName, order.Migrations())
+	if err != nil {
+		return nil, err
+	}
+	customerDB, err := open(customer.FileName, customer.Migrations())
+	if err != nil {
+		return nil, err
+	}
+
+	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	s.Customers = customer.New(customer.Config{DB: customerDB, Bus: s.Bus, NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
+	s.Orders, err = order.New(order.Config{DB: orderDB, Bus: s.Bus, DefaultMode: cfg.SagaMode,
+		SagaTimeout: cfg.SagaTimeout, NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.HoldDelivery {
+		s.Bus.Hold()
+	}
+	if err := s.Bus.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start sagalab: %w", err)
+	}
+	s.Orders.Start()
+	return s, nil
+}
+
+// Handler serves every module's HTTP API.
+func (s *System) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Customers.Routes(mux, s.log)
+	s.Orders.Routes(mux, s.log)
+	return mux
+}
+
+// DataDir is the directory of the module databases.
+func (s *System) DataDir() string { return s.cfg.DataDir }
+
+// Close stops background work, then the bus, then closes the databases.
+func (s *System) Close() error {
+	s.Orders.Close()
+	err := s.Bus.Close()
+	return errors.Join(err, s.closeDBs())
+}
+
+func (s *System) closeDBs() error {
+	var errs []error
+	for _, db := range s.dbs {
+		errs = append(errs, db.Close())
+	}
+	s.dbs = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,161 @@
+// Package storage opens a module's SQLite file, applies its migrations and
+// runs local transactions on it.
+//
+// Each module owns exactly one file. A DB holds two handles on that file: a
+// single writer connection (SQLite allows one writer at a time, and one
+// connection that never waits on a lock is the fastest way to use it) and a
+// pool of read-only connections that WAL mode lets run beside the writer.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Synchronous is SQLite's synchronous setting for the writer.
+type Synchronous string
+
+// The synchronous settings sagalab supports. In WAL mode NORMAL survives an
+// application crash (the case sagalab tests) but may lose the last
+// transactions on power loss; FULL also survives power loss.
+const (
+	SyncNormal Synchronous = "NORMAL"
+	SyncFull   Synchronous = "FULL"
+)
+
+// ParseSynchronous turns a flag value ("normal", "full") into a Synchronous.
+func ParseSynchronous(s string) (Synchronous, error) {
+	switch s {
+	case "normal", "NORMAL", "":
+		return SyncNormal, nil
+	case "full", "FULL":
+		return SyncFull, nil
+	}
+	return "", fmt.Errorf("synchronous must be normal or full, not %q", s)
+}
+
+// Options tune how a file is opened.
+type Options struct {
+	// Synchronous is the writer's PRAGMA synchronous; empty means NORMAL.
+	Synchronous Synchronous
+}
+
+// DB is one module's SQLite file.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	sync  Synchronous
+}
+
+// Open opens (creating it if needed) the SQLite file at path and applies the
+// migrations that have not been applied yet.
+func Open(ctx context.Context, path string, migrations []Migration, opts Options) (*DB, error) {
+	if opts.Synchronous == "" {
+		opts.Synchronous = SyncNormal
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	write, err := sql.Open("sqlite3", dsn(path, opts.Synchronous, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	db := &DB{path: path, write: write, sync: opts.Synchronous}
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := db.migrate(ctx, migrations); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+
+	read, err := sql.Open("sqlite3", dsn(path, opts.Synchronous, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	db.read = read
+	return db, nil
+}
+
+func dsn(path string, sync Synchronous, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", string(sync))
+	if readOnly {
+		q.Set("mode", "ro")
+		q.Set("_query_only", "on")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Path is the file's path.
+func (db *DB) Path() string { return db.path }
+
+// Synchronous is the writer's synchronous setting.
+func (db *DB) Synchronous() Synchronous { return db.sync }
+
+// Reader is the pool of read-only connections, for queries.
+func (db *DB) Reader() *sql.DB { return db.read }
+
+// Close closes both handles.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	errs = append(errs, db.write.Close())
+	return errors.Join(errs...)
+}
+
+// WriteTx runs fn in one immediate write transaction on the writer
+// connection. It commits when fn returns nil and rolls back otherwise, so
+// everything fn wrote becomes visible together or not at all.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)
+	}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit on %s: %w", filepath.Base(db.path), err)
+	}
+	return nil
+}
+
+// Querier is what both *sql.DB and *sql.Tx offer for reading.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Execer is what both *sql.DB and *sql.Tx offer for writing.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
