@@ -1,0 +1,208 @@
+// Package scenario reads the scenario files of testdata/scenarios and runs
+// them against a running system: the same file drives go test, sagalab demo
+// and the classroom walkthrough.
+//
+// A scenario declares customers, then steps (create an order, cancel one),
+// then the outcome it expects: each order's final state and reason, and each
+// customer's available credit.
+package scenario
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"sagalab/bus"
+	"sagalab/modules/money"
+	"sagalab/modules/order/contract"
+)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	// Name is the file name without .json; it is how users pick it.
+	Name        string     `json:"-"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Customers   []Customer `json:"customers"`
+	Steps       []Step     `json:"steps"`
+	// Faults, in the --fault syntax, are injected while the scenario runs.
+	Faults string `json:"faults,omitempty"`
+	Expect Expect `json:"expect"`
+}
+
+// Customer is a customer the scenario creates; Ref names it in steps.
+type Customer struct {
+	Ref         string      `json:"ref"`
+	Name        string      `json:"name"`
+	CreditLimit money.Money `json:"creditLimit"`
+}
+
+// Step is one action: exactly one of Order and Cancel is set.
+type Step struct {
+	// Order creates an order with this ref for Customer, of Total.
+	Order    string      `json:"order,omitempty"`
+	Customer string      `json:"customer,omitempty"`
+	Total    money.Money `json:"total,omitempty"`
+	// Cancel cancels the order with this ref.
+	Cancel string `json:"cancel,omitempty"`
+	// NoWait starts the next step without waiting for this order's saga.
+	NoWait bool `json:"noWait,omitempty"`
+}
+
+// Expect is the outcome a scenario expects.
+type Expect struct {
+	Orders    map[string]ExpectOrder    `json:"orders"`
+	Customers map[string]ExpectCustomer `json:"customers"`
+}
+
+// ExpectOrder is an order's expected final state.
+type ExpectOrder struct {
+	State  contract.State `json:"state"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+// ExpectCustomer is a customer's expected final credit.
+type ExpectCustomer struct {
+	AvailableCredit money.Money `json:"availableCredit"`
+}
+
+// Dir is where scenario files live inside the scenarios file system.
+const Dir = "scenarios"
+
+// Load reads the scenario called name from fsys.
+func Load(fsys fs.FS, name string) (*Scenario, error) {
+	name = strings.TrimSuffix(path.Base(name), ".json")
+	b, err := fs.ReadFile(fsys, path.Join(Dir, name+".json"))
+	if err != nil {
+		names, _ := Names(fsys)
+		return nil, fmt.Errorf("no scenario %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	return Parse(name, b)
+}
+
+// Parse reads and checks a scenario.
+func Parse(name string, b []byte) (*Scenario, error) {
+	var sc Scenario
+	if err := json.Unmarshal(b, &sc); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	sc.Name = name
+	if err := sc.check(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	return &sc, nil
+}
+
+// Names lists the scenarios in fsys.
+func Names(fsys fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, Dir)
+	if err != nil {
+		return nil, fmt.Errorf("list scenarios: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".json"); ok && !e.IsDir() {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+// All loads every scenario in fsys.
+func All(fsys fs.FS) ([]*Scenario, error) {
+	names, err := Names(fsys)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Scenario
+	for _, n := range names {
+		sc, err := Load(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// FaultSettings parses the scenario's faults.
+func (sc *Scenario) FaultSettings() (bus.Faults, error) {
+	var f bus.Faults
+	if sc.Faults == "" {
+		return f, nil
+	}
+	for _, kv := range strings.Split(sc.Faults, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		ok, err := f.ParseFault(k, v)
+		if err != nil {
+			return f, err
+		}
+		if !ok {
+			return f, fmt.Errorf("unknown fault %q", k)
+		}
+	}
+	return f, nil
+}
+
+func (sc *Scenario) check() error {
+	if sc.Title == "" {
+		return fmt.Errorf("title is missing")
+	}
+	customers := map[string]bool{}
+	for _, c := range sc.Customers {
+		if c.Ref == "" || c.Name == "" {
+			return fmt.Errorf("every customer needs a ref and a name")
+		}
+		if customers[c.Ref] {
+			return fmt.Errorf("customer ref %q is used twice", c.Ref)
+		}
+		customers[c.Ref] = true
+	}
+	orders := map[string]bool{}
+	for i, st := range sc.Steps {
+		switch {
+		case st.Order != "" && st.Cancel == "":
+			if orders[st.Order] {
+				return fmt.Errorf("step %d: order ref %q is used twice", i+1, st.Order)
+			}
+			if st.Customer == "" || st.Total <= 0 {
+				return fmt.Errorf("step %d: order %q needs a customer and a total above 0", i+1, st.Order)
+			}
+			orders[st.Order] = true
+		case st.Cancel != "" && st.Order == "":
+			if !orders[st.Cancel] {
+				return fmt.Errorf("step %d: cancel names order %q, which no earlier step creates", i+1, st.Cancel)
+			}
+		default:
+			return fmt.Errorf("step %d: give exactly one of order and cancel", i+1)
+		}
+	}
+	for ref := range sc.Expect.Orders {
+		if !orders[ref] {
+			return fmt.Errorf("expect names order %q, which no step creates", ref)
+		}
+	}
+	for ref := range sc.Expect.Customers {
+		if !customers[ref] {
+			return fmt.Errorf("expect names customer %q, which is not declared", ref)
+		}
+	}
+	if _, err := sc.FaultSettings(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// OrderRefs returns the scenario's order refs in step order.
+func (sc *Scenario) OrderRefs() []string {
+	var refs []string
+	for _, st := range sc.Steps {
+		if st.Order != "" && !slices.Contains(refs, st.Order) {
+			refs = append(refs, st.Order)
+		}
+	}
+	return refs
+}

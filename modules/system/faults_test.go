@@ -1,0 +1,191 @@
+package system
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"sagalab/bus"
+	"sagalab/modules/money"
+	ordercontract "sagalab/modules/order/contract"
+)
+
+// countDeliveries counts handled messages and ignored duplicates.
+type countDeliveries struct{ handled, duplicates atomic.Int64 }
+
+func (c *countDeliveries) Handled(d bus.Delivery) {
+	if d.Duplicate {
+		c.duplicates.Add(1)
+	} else {
+		c.handled.Add(1)
+	}
+}
+
+// sagaOutcome runs the same orders and reports each order's final state
+// and the customer's available credit.
+func sagaOutcome(t *testing.T, cfg Config) ([]string, money.Money) {
+	s := start(t, cfg)
+	c := mustCustomer(t, s, "John", "15.00")
+	totals := []string{"10.00", "5.00", "0.01", "1.00"}
+	var ids, states []string
+	for _, total := range totals {
+		o := final(t, s, mustOrder(t, s, c, total, ""))
+		ids = append(ids, o.ID)
+		states = append(states, string(o.State)+o.RejectionReason)
+	}
+	if _, err := s.Orders.Cancel(context.Background(), ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, s)
+	return states, available(t, s, c)
+}
+
+// With every message delivered twice and acknowledgements lost, outcomes and
+// credit are those of a clean run: nothing is reserved or released twice.
+func TestDuplicateDelivery(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			wantStates, wantCredit := sagaOutcome(t, Config{SagaMode: mode})
+			var seen countDeliveries
+			states, credit := sagaOutcome(t, Config{SagaMode: mode, Observer: &seen,
+				Faults: bus.Faults{Duplicate: 1, Redeliver: 1, Seed: 7}})
+			if credit != wantCredit {
+				t.Errorf("available credit %s with duplicates, %s without", credit, wantCredit)
+			}
+			for i := range wantStates {
+				if states[i] != wantStates[i] {
+					t.Errorf("order %d: %s with duplicates, %s without", i, states[i], wantStates[i])
+				}
+			}
+			if seen.duplicates.Load() < seen.handled.Load() {
+				t.Errorf("%d duplicates ignored for %d messages handled: the fault was not injected",
+					seen.duplicates.Load(), seen.handled.Load())
+			}
+		})
+	}
+}
+
+// A stop after the local commit and before the publish loses nothing: the
+// outbox still holds the message and the next start delivers it.
+func TestRestartAfterCommitBeforePublish(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := mustCustomer(t, s, "John", "15.00")
+			settled(t, s)
+			s.Bus.Hold() // the "crash": commits happen, publishes do not
+			id := mustOrder(t, s, c, "12.34", "")
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, filepath.Join(dir, "order.db"), `SELECT count(*) FROM orders WHERE state = 'PENDING'`); n != 1 {
+				t.Fatalf("%d PENDING orders after the crash, want 1", n)
+			}
+
+			s = start(t, Config{DataDir: dir, SagaMode: mode})
+			if o := final(t, s, id); o.State != ordercontract.Approved {
+				t.Fatalf("after restart the order is %s, want APPROVED", o.State)
+			}
+			settled(t, s)
+			if got := available(t, s, c); got != 266 {
+				t.Fatalf("available credit %s, want 2.66", got)
+			}
+		})
+	}
+}
+
+// A message published but not yet handled when the system stops is
+// published again by the next start.
+func TestRestartWithMessagesInFlight(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := t.TempDir()
+			var seen countDeliveries
+			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode, Observer: &seen})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := mustCustomer(t, s, "John", "15.00")
+			settled(t, s)
+			s.Bus.PauseConsumer("customer") // the Customer service is down
+			id := mustOrder(t, s, c, "12.34", "")
+			eventually(t, "the relay to publish", func() bool { return s.Bus.Idle() == false })
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = start(t, Config{DataDir: dir, SagaMode: mode})
+			if o := final(t, s, id); o.State != ordercontract.Approved {
+				t.Fatalf("after restart the order is %s, want APPROVED", o.State)
+			}
+			settled(t, s)
+			if got := available(t, s, c); got != 266 {
+				t.Fatalf("available credit %s, want 2.66", got)
+			}
+		})
+	}
+}
+
+// 200 concurrent orders of 1.00 against a credit of 100.00: exactly 100 fit.
+func TestConcurrentOrders(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			s := start(t, Config{SagaMode: mode})
+			c := mustCustomer(t, s, "Big", "100.00")
+			ids := make([]string, 200)
+			var wg sync.WaitGroup
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					o, err := s.Orders.Create(context.Background(), c, 100, "")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					ids[i] = o.ID
+				}()
+			}
+			wg.Wait()
+			approved := 0
+			for _, id := range ids {
+				o := final(t, s, id)
+				switch {
+				case o.State == ordercontract.Approved:
+					approved++
+				case o.RejectionReason != ordercontract.ReasonInsufficientCredit:
+					t.Errorf("order %s: %s/%s", id, o.State, o.RejectionReason)
+				}
+			}
+			settled(t, s)
+			if approved != 100 {
+				t.Errorf("%d approved, want 100", approved)
+			}
+			if got := available(t, s, c); got != 0 {
+				t.Errorf("available credit %s, want 0.00", got)
+			}
+		})
+	}
+}
+
+func count(t testing.TB, path, query string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

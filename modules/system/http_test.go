@@ -1,0 +1,145 @@
+package system
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: answer is not a JSON object: %s", method, path, b)
+	}
+	return resp.StatusCode, out
+}
+
+func TestHTTPContract(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			s := start(t, Config{SagaMode: mode})
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+
+			code, body := call(t, srv, "POST", "/customers", `{"name":"John","creditLimit":{"amount":"15.00"}}`)
+			if code != 201 || body["customerId"] == "" {
+				t.Fatalf("POST /customers = %d %v", code, body)
+			}
+			cid := body["customerId"].(string)
+			code, body = call(t, srv, "POST", "/orders", `{"customerId":"`+cid+`","orderTotal":{"amount":12.34}}`)
+			if code != 201 {
+				t.Fatalf("POST /orders = %d %v", code, body)
+			}
+			oid := body["orderId"].(string)
+			final(t, s, oid)
+			settled(t, s)
+
+			code, body = call(t, srv, "GET", "/orders/"+oid, "")
+			if code != 200 || body["orderState"] != "APPROVED" || body["sagaMode"] != string(mode) ||
+				body["orderTotal"].(map[string]any)["amount"] != "12.34" || body["customerId"] != cid {
+				t.Fatalf("GET /orders/{id} = %d %v", code, body)
+			}
+			code, body = call(t, srv, "GET", "/customers/"+cid, "")
+			if code != 200 || body["name"] != "John" ||
+				body["creditLimit"].(map[string]any)["amount"] != "15.00" ||
+				body["availableCredit"].(map[string]any)["amount"] != "2.66" {
+				t.Fatalf("GET /customers/{id} = %d %v", code, body)
+			}
+			code, body = call(t, srv, "GET", "/customers", "")
+			if code != 200 || len(body["customers"].([]any)) != 1 {
+				t.Fatalf("GET /customers = %d %v", code, body)
+			}
+			code, body = call(t, srv, "GET", "/orders", "")
+			if code != 200 || len(body["orders"].([]any)) != 1 {
+				t.Fatalf("GET /orders = %d %v", code, body)
+			}
+			code, body = call(t, srv, "POST", "/orders/"+oid+"/cancel", "")
+			if code != 200 || body["orderState"] != "CANCELLED" {
+				t.Fatalf("cancel = %d %v", code, body)
+			}
+			code, body = call(t, srv, "POST", "/orders/"+oid+"/cancel", "")
+			if code != 409 || body["error"] == "" {
+				t.Fatalf("second cancel = %d %v, want 409", code, body)
+			}
+			settled(t, s)
+			code, body = call(t, srv, "GET", "/customers/"+cid, "")
+			if body["availableCredit"].(map[string]any)["amount"] != "15.00" {
+				t.Fatalf("after cancel: %v, want 15.00 available", body)
+			}
+		})
+	}
+}
+
+// Each bad request gets its 4xx and a JSON error, and persists nothing.
+func TestHTTPBadRequests(t *testing.T) {
+	s := start(t, Config{})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	huge := `{"name":"` + strings.Repeat("x", 2<<20) + `","creditLimit":{"amount":"1"}}`
+	cases := []struct {
+		name, method, path, body string
+		code                     int
+		mention                  string
+	}{
+		{"malformed JSON", "POST", "/customers", `{"name":`, 400, "not valid JSON"},
+		{"not an object", "POST", "/customers", `[1,2]`, 400, ""},
+		{"empty body", "POST", "/customers", ``, 400, "empty"},
+		{"trailing data", "POST", "/customers", `{"name":"a","creditLimit":{"amount":"1"}} {}`, 400, "after"},
+		{"missing name", "POST", "/customers", `{"creditLimit":{"amount":"1"}}`, 400, "name"},
+		{"blank name", "POST", "/customers", `{"name":"  ","creditLimit":{"amount":"1"}}`, 400, "name"},
+		{"name not a string", "POST", "/customers", `{"name":5,"creditLimit":{"amount":"1"}}`, 400, "name"},
+		{"long name", "POST", "/customers", `{"name":"` + strings.Repeat("n", 201) + `","creditLimit":{"amount":"1"}}`, 400, "name"},
+		{"missing credit limit", "POST", "/customers", `{"name":"a"}`, 400, "creditLimit"},
+		{"missing amount", "POST", "/customers", `{"name":"a","creditLimit":{}}`, 400, "creditLimit.amount"},
+		{"negative limit", "POST", "/customers", `{"name":"a","creditLimit":{"amount":"-1.00"}}`, 400, "creditLimit.amount"},
+		{"non-numeric limit", "POST", "/customers", `{"name":"a","creditLimit":{"amount":"ten"}}`, 400, "creditLimit.amount"},
+		{"NaN limit", "POST", "/customers", `{"name":"a","creditLimit":{"amount":"NaN"}}`, 400, "creditLimit.amount"},
+		{"Infinity limit", "POST", "/customers", `{"name":"a","creditLimit":{"amount":"Infinity"}}`, 400, "creditLimit.amount"},
+		{"three decimals", "POST", "/customers", `{"name":"a","creditLimit":{"amount":1.234}}`, 400, "two decimals"},
+		{"exponent", "POST", "/customers", `{"name":"a","creditLimit":{"amount":1e3}}`, 400, "exponent"},
+		{"out of range", "POST", "/customers", `{"name":"a","creditLimit":{"amount":"10000000000000"}}`, 400, "out of range"},
+		{"oversized body", "POST", "/customers", huge, 413, "larger"},
+		{"order without customer", "POST", "/orders", `{"orderTotal":{"amount":"1"}}`, 400, "customerId"},
+		{"order without total", "POST", "/orders", `{"customerId":"c"}`, 400, "orderTotal"},
+		{"zero total", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":"0.00"}}`, 400, "orderTotal.amount"},
+		{"negative total", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":-5}}`, 400, "orderTotal.amount"},
+		{"total as bool", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":true}}`, 400, "orderTotal.amount"},
+		{"bad saga mode", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":"1"},"sagaMode":"2pc"}`, 400, "sagaMode"},
+		{"unknown customer", "GET", "/customers/nope", ``, 404, "not found"},
+		{"unknown order", "GET", "/orders/nope", ``, 404, "not found"},
+		{"cancel unknown order", "POST", "/orders/nope/cancel", ``, 404, "not found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := call(t, srv, c.method, c.path, c.body)
+			msg, _ := body["error"].(string)
+			if code != c.code || msg == "" || !strings.Contains(msg, c.mention) {
+				t.Fatalf("%s %s = %d %v, want %d with an error mentioning %q", c.method, c.path, code, body, c.code, c.mention)
+			}
+		})
+	}
+	for _, q := range []string{`SELECT count(*) FROM customers`, `SELECT count(*) FROM outbox`} {
+		if n := count(t, s.DataDir()+"/customer.db", q); n != 0 {
+			t.Errorf("customer.db: %s = %d after bad requests, want 0", q, n)
+		}
+	}
+	for _, q := range []string{`SELECT count(*) FROM orders`, `SELECT count(*) FROM outbox`} {
+		if n := count(t, s.DataDir()+"/order.db", q); n != 0 {
+			t.Errorf("order.db: %s = %d after bad requests, want 0", q, n)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package system
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"sagalab/modules/scenario"
+)
+
+// Every shipped scenario passes through the real modules, bus and SQLite
+// files, in every saga mode.
+func TestScenarios(t *testing.T) {
+	all, err := scenario.All(os.DirFS("../../testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 5 {
+		t.Fatalf("only %d scenarios in testdata/scenarios", len(all))
+	}
+	for _, sc := range all {
+		for _, mode := range modes {
+			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
+				t.Parallel()
+				faults, err := sc.FaultSettings()
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := start(t, Config{SagaMode: mode, Faults: faults})
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				res, err := sc.Run(ctx, s, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range res.Failures {
+					t.Error(f)
+				}
+				for ref, o := range res.Orders {
+					if o.SagaMode != mode {
+						t.Errorf("order %s ran in %s, want %s", ref, o.SagaMode, mode)
+					}
+				}
+			})
+		}
+	}
+}
