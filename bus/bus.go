@@ -161,8 +161,10 @@ func New(cfg Config) (*Bus, error) {
 			InitialInterval: 5 * time.Millisecond,
 			MaxInterval:     time.Second,
 			Multiplier:      2,
-			Logger:          wlog,
-			ShouldRetry:     func(middleware.RetryParams) bool { return !b.isClosing() },
+			// Each retry is logged at info: most are injected faults, and
+			// what retries cannot fix is logged as an error by the poison log.
+			Logger:      watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo}),
+			ShouldRetry: func(middleware.RetryParams) bool { return !b.isClosing() },
 		}.Middleware,
 		middleware.Recoverer,
 	)

@@ -26,6 +26,8 @@ type System interface {
 type Event struct {
 	Step int // 0 while customers are created
 	Text string
+	// Ref and ID name the customer or order the step created, if any.
+	Ref, ID string
 }
 
 // Result is what a run came to.
@@ -45,9 +47,9 @@ func (r *Result) Passed() bool { return len(r.Failures) == 0 }
 // its expectations. progress, if not nil, is told about each step. An error
 // means the run itself failed; unmet expectations are in Result.Failures.
 func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (*Result, error) {
-	say := func(step int, format string, args ...any) {
+	say := func(step int, ref, id, format string, args ...any) {
 		if progress != nil {
-			progress(Event{Step: step, Text: fmt.Sprintf(format, args...)})
+			progress(Event{Step: step, Ref: ref, ID: id, Text: fmt.Sprintf(format, args...)})
 		}
 	}
 	res := &Result{IDs: map[string]string{}, Orders: map[string]contract.Order{}, Customers: map[string]customercontract.Customer{}}
@@ -57,7 +59,10 @@ func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (
 			return nil, fmt.Errorf("create customer %s: %w", c.Ref, err)
 		}
 		res.IDs[c.Ref] = id
-		say(0, "create customer %s (%s), credit limit %s", c.Ref, c.Name, c.CreditLimit)
+		say(0, c.Ref, id, "create customer %s (%s), credit limit %s", c.Ref, c.Name, c.CreditLimit)
+	}
+	if err := waitSettled(ctx, sys); err != nil {
+		return nil, err
 	}
 	for i, st := range sc.Steps {
 		n := i + 1
@@ -72,7 +77,7 @@ func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (
 				return nil, fmt.Errorf("step %d: create order %s: %w", n, st.Order, err)
 			}
 			res.IDs[st.Order] = o.ID
-			say(n, "order %s: %s orders %s (saga %s)", st.Order, st.Customer, st.Total, o.SagaMode)
+			say(n, st.Order, o.ID, "order %s: %s orders %s (saga %s)", st.Order, st.Customer, st.Total, o.SagaMode)
 			if !st.NoWait {
 				if _, err := waitFinal(ctx, sys, o.ID); err != nil {
 					return nil, fmt.Errorf("step %d: order %s: %w", n, st.Order, err)
@@ -85,7 +90,7 @@ func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (
 			if _, err := waitFinal(ctx, sys, res.IDs[st.Cancel]); err != nil {
 				return nil, fmt.Errorf("step %d: order %s: %w", n, st.Cancel, err)
 			}
-			say(n, "cancel order %s", st.Cancel)
+			say(n, "", "", "cancel order %s", st.Cancel)
 			if _, err := sys.CancelOrder(ctx, res.IDs[st.Cancel]); err != nil {
 				return nil, fmt.Errorf("step %d: cancel order %s: %w", n, st.Cancel, err)
 			}

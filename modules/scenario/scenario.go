@@ -15,9 +15,9 @@ import (
 	"slices"
 	"strings"
 
-	"sagalab/bus"
 	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/system"
 )
 
 // Scenario is one scenario file.
@@ -129,22 +129,8 @@ func All(fsys fs.FS) ([]*Scenario, error) {
 }
 
 // FaultSettings parses the scenario's faults.
-func (sc *Scenario) FaultSettings() (bus.Faults, error) {
-	var f bus.Faults
-	if sc.Faults == "" {
-		return f, nil
-	}
-	for _, kv := range strings.Split(sc.Faults, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
-		ok, err := f.ParseFault(k, v)
-		if err != nil {
-			return f, err
-		}
-		if !ok {
-			return f, fmt.Errorf("unknown fault %q", k)
-		}
-	}
-	return f, nil
+func (sc *Scenario) FaultSettings() (system.Faults, error) {
+	return system.ParseFaults(sc.Faults)
 }
 
 func (sc *Scenario) check() error {
@@ -191,7 +177,7 @@ func (sc *Scenario) check() error {
 		}
 	}
 	if _, err := sc.FaultSettings(); err != nil {
-		return err
+		return fmt.Errorf("faults: %w", err)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestDuplicateDelivery(t *testing.T) {
 			wantStates, wantCredit := sagaOutcome(t, Config{SagaMode: mode})
 			var seen countDeliveries
 			states, credit := sagaOutcome(t, Config{SagaMode: mode, Observer: &seen,
-				Faults: bus.Faults{Duplicate: 1, Redeliver: 1, Seed: 7}})
+				Faults: Faults{Faults: bus.Faults{Duplicate: 1, Redeliver: 1, Seed: 7}}})
 			if credit != wantCredit {
 				t.Errorf("available credit %s with duplicates, %s without", credit, wantCredit)
 			}

@@ -32,8 +32,8 @@ type Config struct {
 	SagaTimeout time.Duration
 	// Synchronous is SQLite's synchronous setting for every file.
 	Synchronous storage.Synchronous
-	// Faults are injected into the bus.
-	Faults bus.Faults
+	// Faults are injected into the bus and the modules.
+	Faults Faults
 	// Observer sees every message a consumer handles.
 	Observer bus.Observer
 	// HoldDelivery starts the system with its relays held (see bus.Hold).
@@ -87,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, err
 	}
 
-	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
+	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +104,10 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, fmt.Errorf("start sagalab: %w", err)
 	}
 	s.Orders.Start()
+	for module, d := range cfg.Faults.Pauses {
+		s.Bus.PauseConsumer(module)
+		time.AfterFunc(d, func() { s.Bus.ResumeConsumer(module) })
+	}
 	return s, nil
 }
 

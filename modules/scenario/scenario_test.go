@@ -1,4 +1,4 @@
-package system
+package scenario
 
 import (
 	"context"
@@ -6,13 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"sagalab/modules/scenario"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/system"
 )
+
+// modes are the saga modes every scenario runs in.
+var modes = []ordercontract.SagaMode{ordercontract.Choreography}
 
 // Every shipped scenario passes through the real modules, bus and SQLite
 // files, in every saga mode.
 func TestScenarios(t *testing.T) {
-	all, err := scenario.All(os.DirFS("../../testdata"))
+	all, err := All(os.DirFS("../../testdata"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +31,11 @@ func TestScenarios(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s := start(t, Config{SagaMode: mode, Faults: faults})
+				s, err := system.Start(context.Background(), system.Config{DataDir: t.TempDir(), SagaMode: mode, Faults: faults})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				res, err := sc.Run(ctx, s, nil)

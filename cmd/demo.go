@@ -1,0 +1,240 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sagalab/bus"
+	"sagalab/modules/scenario"
+	"sagalab/modules/system"
+)
+
+const defaultScenario = "classroom"
+
+func newDemo(scenarios fs.FS) *cobra.Command {
+	var flags systemFlags
+	var list bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo [SCENARIO]",
+		Short: "Run a scenario and watch its sagas cross the bus",
+		Long: `Run a scenario from testdata/scenarios (default: ` + defaultScenario + `) on a fresh data directory.
+Every message is printed as a consumer handles it (from → to, type, order), then the
+final state of each module. The exit status is 1 if an outcome differs from what the
+scenario expects.
+
+Use --list to see the scenarios, --saga to switch the saga mode, --fault to break
+delivery on purpose and see that the outcome does not change.`,
+		Example: `  sagalab demo
+  sagalab demo insufficient-credit --saga orchestration
+  sagalab demo happy-path --fault duplicate=1,redeliver=0.5`,
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			names, _ := scenario.Names(scenarios)
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			if list {
+				return listScenarios(out, scenarios)
+			}
+			name := defaultScenario
+			if len(args) == 1 {
+				name = args[0]
+			}
+			sc, err := scenario.Load(scenarios, name)
+			if err != nil {
+				return err
+			}
+			cfg, err := flags.config()
+			if err != nil {
+				return err
+			}
+			if sc.Faults != "" && flags.faults == "" {
+				if cfg.Faults, err = sc.FaultSettings(); err != nil {
+					return err
+				}
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return withTempDir(cfg, func(cfg system.Config, temporary bool) error {
+				return runDemo(ctx, out, sc, cfg, temporary)
+			})
+		},
+	}
+	flags.register(cmd, "")
+	cmd.Flags().BoolVar(&list, "list", false, "list the built-in scenarios and exit")
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up if the scenario has not finished by then")
+	return cmd
+}
+
+func listScenarios(out io.Writer, scenarios fs.FS) error {
+	all, err := scenario.All(scenarios)
+	if err != nil {
+		return err
+	}
+	for _, sc := range all {
+		fmt.Fprintf(out, "%-24s %s\n", sc.Name, sc.Title)
+	}
+	return nil
+}
+
+func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg system.Config, temporary bool) error {
+	fmt.Fprintf(out, "scenario %s · %s saga\n  %s\n", sc.Name, cfg.SagaMode, sc.Title)
+	for _, line := range wrap(sc.Description, 84) {
+		fmt.Fprintf(out, "  %s\n", line)
+	}
+	where := cfg.DataDir
+	if temporary {
+		where += " (temporary)"
+	}
+	fmt.Fprintf(out, "data %s · faults %s\n\n", where, cfg.Faults)
+
+	log := &messageLog{out: out, names: map[string]string{}}
+	cfg.Observer = log
+	sys, err := system.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res, runErr := sc.Run(ctx, sys, log.step)
+	closeErr := sys.Close()
+	if runErr != nil {
+		return runErr
+	}
+	if closeErr != nil {
+		return closeErr
+	}
+	log.finalState(sc, res)
+	handled, dups := log.counts()
+	fmt.Fprintf(out, "\n%s handled", plural(handled, "message"))
+	if dups > 0 {
+		fmt.Fprintf(out, ", %s ignored by inboxes", plural(dups, "duplicate"))
+	}
+	fmt.Fprintln(out)
+	expected := len(sc.Expect.Orders) + len(sc.Expect.Customers)
+	if !res.Passed() {
+		fmt.Fprintf(out, "\nFAILED: %d of %d expectations not met\n", len(res.Failures), expected)
+		for _, f := range res.Failures {
+			fmt.Fprintf(out, "  %s\n", f)
+		}
+		return &exitError{"scenario failed"}
+	}
+	fmt.Fprintf(out, "all %d expectations met\n", expected)
+	return nil
+}
+
+// messageLog prints scenario steps and the messages that cross the bus.
+type messageLog struct {
+	out io.Writer
+
+	mu       sync.Mutex
+	names    map[string]string // id -> scenario ref
+	handled  int
+	dups     int
+	lastStep int
+}
+
+func (l *messageLog) step(e scenario.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e.Ref != "" {
+		l.names[e.ID] = e.Ref
+	}
+	if e.Step == 0 {
+		fmt.Fprintf(l.out, "• %s\n", e.Text)
+		return
+	}
+	fmt.Fprintf(l.out, "\nstep %d  %s\n", e.Step, e.Text)
+}
+
+// Handled prints one delivery.
+func (l *messageLog) Handled(d bus.Delivery) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d.Duplicate {
+		l.dups++
+		fmt.Fprintf(l.out, "          %-8s → %-8s  %-32s %s  (duplicate, ignored)\n", d.Source, d.Consumer, d.Type, l.name(d.CorrelationID))
+		return
+	}
+	l.handled++
+	fmt.Fprintf(l.out, "          %-8s → %-8s  %-32s %s\n", d.Source, d.Consumer, d.Type, l.name(d.CorrelationID))
+}
+
+func (l *messageLog) name(id string) string {
+	if n, ok := l.names[id]; ok {
+		return n
+	}
+	return shortID(id)
+}
+
+func (l *messageLog) counts() (int, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.handled, l.dups
+}
+
+func (l *messageLog) finalState(sc *scenario.Scenario, res *scenario.Result) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, "\nfinal state\n  order module (order.db)\n")
+	for _, ref := range sc.OrderRefs() {
+		o := res.Orders[ref]
+		fmt.Fprintf(l.out, "    %-5s %-10s %-20s %10s  customer %s  id %s\n", ref, o.State, o.RejectionReason,
+			o.OrderTotal, customerRef(sc, o.CustomerID, res), shortID(o.ID))
+	}
+	fmt.Fprintf(l.out, "  customer module (customer.db)\n")
+	refs := make([]string, 0, len(res.Customers))
+	for ref := range res.Customers {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	for _, ref := range refs {
+		c := res.Customers[ref]
+		fmt.Fprintf(l.out, "    %-5s %-12s limit %10s  available %10s  id %s\n", ref, c.Name, c.CreditLimit, c.AvailableCredit, shortID(c.ID))
+	}
+}
+
+func customerRef(sc *scenario.Scenario, id string, res *scenario.Result) string {
+	for _, c := range sc.Customers {
+		if res.IDs[c.Ref] == id {
+			return c.Ref
+		}
+	}
+	return id + " (unknown)"
+}
+
+// shortID keeps the first 8 characters of a long id, enough to follow it.
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// wrap splits s into lines of at most width bytes.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}

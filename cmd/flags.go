@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sagalab/modules/order"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/system"
+	"sagalab/storage"
+)
+
+// systemFlags are the flags of every command that starts sagalab.
+type systemFlags struct {
+	dataDir     string
+	saga        string
+	sagaTimeout time.Duration
+	sync        string
+	faults      string
+	logLevel    string
+}
+
+func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
+	fl := cmd.Flags()
+	dataHelp := "directory of the module databases (order.db, customer.db)"
+	if defaultData == "" {
+		dataHelp += "; a fresh temporary one, removed at exit, when not given"
+	}
+	fl.StringVar(&f.dataDir, "data", defaultData, dataHelp)
+	defaultSaga := os.Getenv("SAGALAB_SAGA")
+	if defaultSaga == "" {
+		defaultSaga = string(ordercontract.Choreography)
+	}
+	fl.StringVar(&f.saga, "saga", defaultSaga, "saga mode of new orders: choreography or orchestration (env SAGALAB_SAGA)")
+	fl.DurationVar(&f.sagaTimeout, "saga-timeout", order.DefaultSagaTimeout,
+		"how long a saga waits for a participant before it compensates (order REJECTED/TIMEOUT)")
+	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
+	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`)
+	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+}
+
+// config turns the flags into a system configuration.
+func (f *systemFlags) config() (system.Config, error) {
+	mode, err := ordercontract.ParseSagaMode(f.saga)
+	if err != nil {
+		return system.Config{}, fmt.Errorf("--saga: %w", err)
+	}
+	sync, err := storage.ParseSynchronous(f.sync)
+	if err != nil {
+		return system.Config{}, fmt.Errorf("--sync: %w", err)
+	}
+	if f.sagaTimeout <= 0 {
+		return system.Config{}, fmt.Errorf("--saga-timeout must be positive")
+	}
+	faults, err := system.ParseFaults(f.faults)
+	if err != nil {
+		return system.Config{}, fmt.Errorf("--fault: %w", err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return system.Config{}, fmt.Errorf("--log-level: %w", err)
+	}
+	return system.Config{
+		DataDir:     f.dataDir,
+		SagaMode:    mode,
+		SagaTimeout: f.sagaTimeout,
+		Synchronous: sync,
+		Faults:      faults,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}, nil
+}
+
+// withTempDir runs fn with cfg.DataDir set, creating a temporary directory
+// (removed afterwards) when none was given.
+func withTempDir(cfg system.Config, fn func(system.Config, bool) error) error {
+	if cfg.DataDir != "" {
+		return fn(cfg, false)
+	}
+	dir, err := os.MkdirTemp("", "sagalab-")
+	if err != nil {
+		return fmt.Errorf("create a temporary data directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	cfg.DataDir = dir
+	return fn(cfg, true)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, strings.TrimSuffix(word, "s"))
+}

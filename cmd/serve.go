@@ -1,0 +1,84 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sagalab/modules/system"
+)
+
+func newServe() *cobra.Command {
+	var flags systemFlags
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the store's REST API",
+		Long: `Serve the Order and Customer services' REST API (compatible with the Eventuate
+customers-and-orders examples):
+
+  POST /customers             {"name":"John","creditLimit":{"amount":"15.00"}}
+  GET  /customers[/{id}]
+  POST /orders                {"customerId":"…","orderTotal":{"amount":"12.34"}[,"sagaMode":"…"]}
+  GET  /orders[/{id}]
+  POST /orders/{id}/cancel    an APPROVED order becomes CANCELLED, its credit is released
+
+Data lives in --data and survives restarts: sagas in flight finish after a restart.`,
+		Example: `  sagalab serve
+  sagalab serve --addr 127.0.0.1:9090 --data /tmp/store --saga orchestration
+  curl -s -XPOST localhost:8080/customers -d '{"name":"John","creditLimit":{"amount":"15.00"}}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := flags.config()
+			if err != nil {
+				return err
+			}
+			return serve(cmd, cfg, addr)
+		},
+	}
+	flags.register(cmd, "sagalab-data")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	return cmd
+}
+
+func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
+	ctx := cmd.Context()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	sys, err := system.Start(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           sys.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "sagalab serving on http://%s (data %s, %s saga by default); Ctrl-C stops\n",
+		ln.Addr(), cfg.DataDir, cfg.SagaMode)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		fmt.Fprintln(cmd.OutOrStdout(), "stopping")
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdown)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, sys.Close())
+}
