@@ -226,3 +226,13 @@ func (m *Module) finish(ctx context.Context, tx *sql.Tx, cause *bus.Envelope, id
 	}
 	return m.out.Write(ctx, tx, msg)
 }
+
+// CountPending returns how many orders are still PENDING.
+func (m *Module) CountPending(ctx context.Context) (int, error) {
+	var n int
+	err := m.db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM orders WHERE state = 'PENDING'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending orders: %w", err)
+	}
+	return n, nil
+}
