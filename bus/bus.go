@@ -227,8 +227,10 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 		}
 		duplicate := false
 		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `INSERT INTO inbox (consumer, message_id, received_at)
-				VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, consumer, env.ID, b.cfg.Now().UnixNano())
+			res, err := tx.ExecContext(ctx, `INSERT INTO inbox
+				(consumer, message_id, source, type, correlation_id, causation_id, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				consumer, env.ID, env.Source, env.Type, env.CorrelationID, env.CausationID, b.cfg.Now().UnixNano())
 			if err != nil {
 				return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
 			}

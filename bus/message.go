@@ -23,6 +23,8 @@ const (
 // Message is a message a module emits: it is written to the module's outbox
 // in the transaction that caused it and published later by the relay.
 type Message struct {
+	// ID is the message id; the outbox makes one when it is empty.
+	ID    string
 	Topic string
 	Type  string
 	// CorrelationID ties every message of one saga together (the order id).

@@ -53,10 +53,14 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", m.Type, err)
 		}
+		id := m.ID
+		if id == "" {
+			id = o.newID()
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO outbox
 			(message_id, topic, type, correlation_id, causation_id, reply_to, payload, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.newID(), m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano())
+			id, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano())
 		if err != nil {
 			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}

@@ -27,9 +27,14 @@ CREATE TABLE outbox_relay (
 INSERT INTO outbox_relay (id, delivered_seq) VALUES (1, 0);`},
 	{Name: "inbox", SQL: `
 CREATE TABLE inbox (
-	consumer    TEXT    NOT NULL,
-	message_id  TEXT    NOT NULL,
-	received_at INTEGER NOT NULL,
+	consumer       TEXT    NOT NULL,
+	message_id     TEXT    NOT NULL,
+	source         TEXT    NOT NULL,
+	type           TEXT    NOT NULL,
+	correlation_id TEXT    NOT NULL,
+	causation_id   TEXT    NOT NULL,
+	received_at    INTEGER NOT NULL,
 	PRIMARY KEY (consumer, message_id)
-) WITHOUT ROWID;`},
+) WITHOUT ROWID;
+CREATE INDEX inbox_correlation ON inbox (correlation_id);`},
 }

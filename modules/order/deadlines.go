@@ -33,8 +33,12 @@ func (m *Module) watchDeadlines() {
 	}
 }
 
-// expire times out the overdue sagas.
+// expire times out the overdue sagas: orchestrated ones through the saga
+// engine, choreographed ones here.
 func (m *Module) expire(ctx context.Context) error {
+	if _, err := m.sagas.ExpireDue(ctx, 100); err != nil {
+		return err
+	}
 	overdue, err := m.store.overdue(ctx, m.db.Reader(), m.cfg.Now(), 100)
 	if err != nil || len(overdue) == 0 {
 		return err

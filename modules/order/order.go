@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"sagalab/bus"
+	"sagalab/bus/saga"
 	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
@@ -51,6 +52,7 @@ type Module struct {
 	db    *storage.DB
 	out   *bus.Outbox
 	store store
+	sagas *saga.Engine
 	log   *slog.Logger
 
 	stop chan struct{}
@@ -93,7 +95,11 @@ func New(cfg Config) (*Module, error) {
 		log:   cfg.Logger.With("module", contract.Module),
 		stop:  make(chan struct{}),
 	}
+	m.sagas = saga.NewEngine(saga.Config{DB: m.db, Outbox: m.out, RepliesTopic: contract.RepliesTopic,
+		Timeout: cfg.SagaTimeout, NewID: uuid.NewString, Now: cfg.Now})
+	m.registerSagas()
 	cfg.Bus.Subscribe(contract.Module, customercontract.EventsTopic, m.db, m.out, m.onCustomerEvent)
+	cfg.Bus.Subscribe(contract.Module, contract.RepliesTopic, m.db, m.out, m.sagas.HandleReply)
 	return m, nil
 }
 
@@ -122,9 +128,10 @@ func (m *Module) Close() {
 // MaxIDLength is the longest customer id an order may name.
 const MaxIDLength = 200
 
-// Create is local transaction T1 of the Create Order saga: it stores the
-// order PENDING and emits OrderCreated in one transaction. mode may be empty
-// for the module's default.
+// Create starts the Create Order saga. Its local transaction T1 stores the
+// order PENDING and emits OrderCreated in one transaction; in orchestration
+// mode the same transaction creates the saga instance and sends its first
+// command. mode may be empty for the module's default.
 func (m *Module) Create(ctx context.Context, customerID string, total money.Money, mode contract.SagaMode) (contract.Order, error) {
 	customerID = strings.TrimSpace(customerID)
 	switch {
@@ -145,13 +152,10 @@ func (m *Module) Create(ctx context.Context, customerID string, total money.Mone
 	o := contract.Order{ID: m.cfg.NewID(), CustomerID: customerID, OrderTotal: total, State: contract.Pending,
 		SagaMode: mode, CreatedAt: now, UpdatedAt: now}
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		if err := m.store.insert(ctx, tx, o, now.Add(m.cfg.SagaTimeout)); err != nil {
-			return err
+		if mode == contract.Orchestration {
+			return m.startSaga(ctx, tx, CreateOrderSaga, o)
 		}
-		return m.out.Write(ctx, tx, bus.Message{
-			Topic: contract.EventsTopic, Type: contract.OrderCreated, CorrelationID: o.ID,
-			Payload: contract.CreatedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: mode},
-		})
+		return m.insertOrder(ctx, tx, o, now.Add(m.cfg.SagaTimeout).UnixNano())
 	})
 	if err != nil {
 		return contract.Order{}, fmt.Errorf("create order: %w", err)
@@ -160,31 +164,64 @@ func (m *Module) Create(ctx context.Context, customerID string, total money.Mone
 	return o, nil
 }
 
-// Cancel cancels an APPROVED order and emits OrderCancelled, on which the
-// Customer service releases its credit. It returns ErrNotApproved for an
-// order in another state and contract.ErrNotFound for an unknown one.
+// insertOrder stores a new order and emits OrderCreated. deadline is when a
+// choreographed saga times out (unix ns), 0 for none.
+func (m *Module) insertOrder(ctx context.Context, tx *sql.Tx, o contract.Order, deadline int64) error {
+	if err := m.store.insert(ctx, tx, o, deadline); err != nil {
+		return err
+	}
+	return m.out.Write(ctx, tx, bus.Message{
+		Topic: contract.EventsTopic, Type: contract.OrderCreated, CorrelationID: o.ID,
+		Payload: contract.CreatedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
+	})
+}
+
+// Cancel cancels an APPROVED order; its credit is then released: in
+// choreography the Customer service reacts to OrderCancelled, in
+// orchestration the Cancel Order saga sends ReleaseCredit. It returns
+// ErrNotApproved for an order in another state and contract.ErrNotFound for
+// an unknown one.
 func (m *Module) Cancel(ctx context.Context, id string) (contract.Order, error) {
 	var o contract.Order
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		var moved bool
 		var err error
-		o, moved, err = m.store.transition(ctx, tx, id, contract.Approved, contract.Cancelled, "")
+		if o, err = m.store.get(ctx, tx, id); err != nil {
+			return err
+		}
+		if o.State != contract.Approved {
+			return fmt.Errorf("%w: order %s is %s", ErrNotApproved, id, o.State)
+		}
+		if o.SagaMode == contract.Orchestration {
+			err = m.startSaga(ctx, tx, CancelOrderSaga, o)
+		} else {
+			_, err = m.cancelOrder(ctx, tx, id)
+		}
 		if err != nil {
 			return err
 		}
-		if !moved {
-			return fmt.Errorf("%w: order %s is %s", ErrNotApproved, id, o.State)
-		}
-		return m.out.Write(ctx, tx, bus.Message{
-			Topic: contract.EventsTopic, Type: contract.OrderCancelled, CorrelationID: o.ID,
-			Payload: contract.CancelledEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
-		})
+		o, err = m.store.get(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return contract.Order{}, err
 	}
 	m.out.Notify()
 	return o, nil
+}
+
+// cancelOrder moves an APPROVED order to CANCELLED and emits OrderCancelled.
+func (m *Module) cancelOrder(ctx context.Context, tx *sql.Tx, id string) (contract.Order, error) {
+	o, moved, err := m.store.transition(ctx, tx, id, contract.Approved, contract.Cancelled, "")
+	if err != nil {
+		return contract.Order{}, err
+	}
+	if !moved {
+		return contract.Order{}, fmt.Errorf("%w: order %s is %s", ErrNotApproved, id, o.State)
+	}
+	return o, m.out.Write(ctx, tx, bus.Message{
+		Topic: contract.EventsTopic, Type: contract.OrderCancelled, CorrelationID: o.ID,
+		Payload: contract.CancelledEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
+	})
 }
 
 // Order returns one order.

@@ -2,11 +2,12 @@ package order
 
 import (
 	"sagalab/bus"
+	"sagalab/bus/saga"
 	"sagalab/storage"
 )
 
 // migrations is order.db's schema, in order; append only.
-var migrations = append(append([]storage.Migration{}, bus.Migrations...),
+var migrations = append(append(append([]storage.Migration{}, bus.Migrations...), saga.Migrations...),
 	storage.Migration{Name: "orders", SQL: `
 CREATE TABLE orders (
 	id               TEXT    PRIMARY KEY,
@@ -15,7 +16,8 @@ CREATE TABLE orders (
 	state            TEXT    NOT NULL CHECK (state IN ('PENDING', 'APPROVED', 'REJECTED', 'CANCELLED')),
 	rejection_reason TEXT    NOT NULL DEFAULT '',
 	saga_mode        TEXT    NOT NULL CHECK (saga_mode IN ('choreography', 'orchestration')),
-	-- deadline_at: when a PENDING order's saga times out (unix ns); 0 once final.
+	-- deadline_at: when a choreographed PENDING order times out (unix ns); 0 once
+	-- final and for orchestrated orders, whose saga instance holds the deadline.
 	deadline_at      INTEGER NOT NULL DEFAULT 0,
 	created_at       INTEGER NOT NULL,
 	updated_at       INTEGER NOT NULL

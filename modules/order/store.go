@@ -30,10 +30,10 @@ func scanOrder(row interface{ Scan(...any) error }) (contract.Order, error) {
 	return o, nil
 }
 
-func (s store) insert(ctx context.Context, tx *sql.Tx, o contract.Order, deadline time.Time) error {
+func (s store) insert(ctx context.Context, tx *sql.Tx, o contract.Order, deadline int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, customer_id, total, state, saga_mode, deadline_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, o.ID, o.CustomerID, o.OrderTotal, o.State, o.SagaMode,
-		deadline.UnixNano(), o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano())
+		deadline, o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano())
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", o.ID, err)
 	}
@@ -84,5 +84,6 @@ func (s store) transition(ctx context.Context, tx *sql.Tx, id string, from, to c
 
 // overdue returns up to limit PENDING orders whose deadline has passed.
 func (s store) overdue(ctx context.Context, q storage.Querier, now time.Time, limit int) ([]contract.Order, error) {
-	return s.list(ctx, q, `WHERE deadline_at > 0 AND deadline_at <= ? AND state = 'PENDING' ORDER BY deadline_at LIMIT ?`, now.UnixNano(), limit)
+	return s.list(ctx, q, `WHERE deadline_at > 0 AND deadline_at <= ? AND state = 'PENDING' AND saga_mode = 'choreography'
+		ORDER BY deadline_at LIMIT ?`, now.UnixNano(), limit)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // modes are the saga modes every scenario runs in.
-var modes = []ordercontract.SagaMode{ordercontract.Choreography}
+var modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}
 
 // Every shipped scenario passes through the real modules, bus and SQLite
 // files, in every saga mode.

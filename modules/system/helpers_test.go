@@ -11,7 +11,7 @@ import (
 )
 
 // modes are the saga modes every scenario runs in.
-var modes = []ordercontract.SagaMode{ordercontract.Choreography}
+var modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}
 
 func start(t testing.TB, cfg Config) *System {
 	t.Helper()

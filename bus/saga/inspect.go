@@ -1,0 +1,113 @@
+package saga
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Info describes a saga instance.
+type Info struct {
+	ID            string
+	Type          string
+	CorrelationID string
+	State         State
+	// Step is the step the saga is at (waiting on, while Running).
+	Step         string
+	StepIndex    int
+	Steps        int
+	Compensating bool
+	Deadline     time.Time // zero unless Running
+	Data         []byte
+	Version      int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// LogEntry is one thing that happened to a saga.
+type LogEntry struct {
+	At   time.Time
+	Step string
+	// Kind is start, local, command, command (again), reply, unexpected,
+	// late reply, timeout, compensation, compensation command, completed or
+	// compensated.
+	Kind        string
+	MessageType string
+	MessageID   string
+}
+
+// ErrNotFound is returned for a saga that does not exist.
+var ErrNotFound = errors.New("saga not found")
+
+func (e *Engine) info(in *instance) Info {
+	name := ""
+	steps := 0
+	if r, ok := e.defs[in.Type]; ok {
+		name, steps = r.stepName(in.Step), r.steps()
+	}
+	return Info{ID: in.ID, Type: in.Type, CorrelationID: in.CorrelationID, State: in.State, Step: name,
+		StepIndex: in.Step, Steps: steps, Compensating: in.Compensating, Deadline: in.DeadlineAt, Data: in.Data,
+		Version: in.Version, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+}
+
+// Sagas returns the sagas of correlationID, oldest first.
+func (e *Engine) Sagas(ctx context.Context, correlationID string) ([]Info, error) {
+	return e.query(ctx, `WHERE correlation_id = ? ORDER BY created_at, id`, correlationID)
+}
+
+// Running returns the sagas still running, oldest first.
+func (e *Engine) Running(ctx context.Context) ([]Info, error) {
+	return e.query(ctx, `WHERE state = 'RUNNING' ORDER BY created_at, id`)
+}
+
+func (e *Engine) query(ctx context.Context, clause string, args ...any) ([]Info, error) {
+	rows, err := e.cfg.DB.Reader().QueryContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances `+clause, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sagas: %w", err)
+	}
+	defer rows.Close()
+	var out []Info
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sagas: %w", err)
+		}
+		out = append(out, e.info(in))
+	}
+	return out, rows.Err()
+}
+
+// Saga returns one saga or ErrNotFound.
+func (e *Engine) Saga(ctx context.Context, id string) (Info, error) {
+	in, err := loadInstance(ctx, e.cfg.DB.Reader(), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Info{}, ErrNotFound
+	}
+	if err != nil {
+		return Info{}, err
+	}
+	return e.info(in), nil
+}
+
+// Log returns what happened to saga id, oldest first.
+func (e *Engine) Log(ctx context.Context, id string) ([]LogEntry, error) {
+	rows, err := e.cfg.DB.Reader().QueryContext(ctx, `SELECT at, step, kind, message_type, message_id
+		FROM saga_log WHERE saga_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read saga %s log: %w", id, err)
+	}
+	defer rows.Close()
+	var out []LogEntry
+	for rows.Next() {
+		var l LogEntry
+		var at int64
+		if err := rows.Scan(&at, &l.Step, &l.Kind, &l.MessageType, &l.MessageID); err != nil {
+			return nil, fmt.Errorf("read saga %s log: %w", id, err)
+		}
+		l.At = time.Unix(0, at)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,398 @@
+// Package saga is a small orchestration engine: a saga definition is a list
+// of steps, each a local transaction or a command to a participant, with the
+// replies it expects and an optional compensation. Saga instances are
+// persistent state machines: an instance, its step and its data change in the
+// same local transaction as the step's effects and the command it sends
+// (through the outbox), so a crash never separates them.
+//
+// A definition reads like the Eventuate DSL it follows:
+//
+//	step "create order"    local: create PENDING      compensation: reject
+//	step "reserve credit"  command ReserveCredit      replies: Reserved ✓, LimitExceeded ✗, NotFound ✗
+//	                                                  compensation command: ReleaseCredit
+//	step "approve order"   local: approve
+//
+// A failure reply compensates the steps before it, newest first. A step that
+// gets no reply before its deadline either compensates (the step's own
+// compensation command included, since the participant may yet act on the
+// command) or, if marked Retry, sends its command again. A success reply that
+// arrives after the saga compensated triggers that step's compensation
+// command again, so a late participant cannot leave anything behind.
+package saga
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"sagalab/bus"
+	"sagalab/storage"
+)
+
+// State is a saga instance's state.
+type State string
+
+// Saga states.
+const (
+	Running     State = "RUNNING"     // waiting for a reply
+	Completed   State = "COMPLETED"   // every step succeeded
+	Compensated State = "COMPENSATED" // a step failed or timed out; compensations ran
+)
+
+// Command is a command a step sends to a participant.
+type Command struct {
+	Topic   string
+	Type    string
+	Payload any
+}
+
+// Reply says what a reply type means to the step that waits for it.
+type Reply[D any] struct {
+	// Failure makes the saga compensate.
+	Failure bool
+	// Handle, if set, updates the saga data from the reply (a failure
+	// reason, say) inside the same transaction.
+	Handle func(data *D, reply bus.Envelope) error
+}
+
+// Step is one step of a saga: either Local or Command is set.
+type Step[D any] struct {
+	Name string
+	// Local is a local transaction in the orchestrator's database.
+	Local func(ctx context.Context, tx *sql.Tx, data *D) error
+	// Command is the command sent to a participant; the step then waits for
+	// one of the reply types in Replies.
+	Command func(data *D) Command
+	Replies map[string]Reply[D]
+	// Compensation undoes a completed local step.
+	Compensation func(ctx context.Context, tx *sql.Tx, data *D) error
+	// CompensationCommand undoes a participant step. It is sent durably and
+	// not waited for, so the participant must make it idempotent and accept
+	// it before the command it undoes.
+	CompensationCommand func(data *D) Command
+	// Retry makes a deadline resend the command instead of compensating: a
+	// step after the saga's point of no return.
+	Retry bool
+}
+
+// Definition is a saga type.
+type Definition[D any] struct {
+	Type  string
+	Steps []Step[D]
+	// OnTimeout, if set, updates the data before a timed-out saga
+	// compensates (to record the reason, say).
+	OnTimeout func(data *D)
+}
+
+// Config wires an Engine.
+type Config struct {
+	DB     *storage.DB
+	Outbox *bus.Outbox
+	// RepliesTopic is where participants send their replies.
+	RepliesTopic string
+	// Timeout is how long a step waits for its reply.
+	Timeout time.Duration
+	NewID   func() string
+	Now     func() time.Time
+}
+
+// Engine runs the sagas of one orchestrator (one module).
+type Engine struct {
+	cfg  Config
+	defs map[string]runner
+}
+
+// NewEngine creates an engine; register definitions with Register.
+func NewEngine(cfg Config) *Engine {
+	return &Engine{cfg: cfg, defs: map[string]runner{}}
+}
+
+// runner is a Definition with its data type erased.
+type runner interface {
+	advance(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, from int) error
+	onReply(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, reply bus.Envelope) error
+	onDeadline(ctx context.Context, e *Engine, tx *sql.Tx, in *instance) error
+	stepName(i int) string
+	steps() int
+}
+
+// Register adds a saga type to e.
+func Register[D any](e *Engine, def Definition[D]) {
+	e.defs[def.Type] = &def
+}
+
+// Start creates a saga instance of type typ for correlationID with data and
+// runs its first steps inside tx. The saga's id is correlationID/typ.
+func Start[D any](ctx context.Context, e *Engine, tx *sql.Tx, typ, correlationID string, data D) (string, error) {
+	r, ok := e.defs[typ]
+	if !ok {
+		return "", fmt.Errorf("start saga: unknown type %q", typ)
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return "", fmt.Errorf("start %s saga: encode data: %w", typ, err)
+	}
+	now := e.cfg.Now()
+	in := &instance{ID: ID(correlationID, typ), Type: typ, CorrelationID: correlationID, State: Running,
+		Data: raw, CreatedAt: now, UpdatedAt: now}
+	if err := insertInstance(ctx, tx, in); err != nil {
+		return "", err
+	}
+	if err := e.log(ctx, tx, in, "start", "", "", ""); err != nil {
+		return "", err
+	}
+	if err := r.advance(ctx, e, tx, in, 0); err != nil {
+		return "", err
+	}
+	return in.ID, nil
+}
+
+// ID is the id of the saga of type typ for correlationID.
+func ID(correlationID, typ string) string { return correlationID + "/" + typ }
+
+// HandleReply is the consumer of RepliesTopic: it finds the saga that sent
+// the command the reply answers and moves it on.
+func (e *Engine) HandleReply(ctx context.Context, tx *sql.Tx, reply bus.Envelope) error {
+	in, err := instanceByCommand(ctx, tx, reply.CausationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // a reply to no command of ours
+	}
+	if err != nil {
+		return err
+	}
+	r, ok := e.defs[in.Type]
+	if !ok {
+		return fmt.Errorf("saga %s: unknown type %q", in.ID, in.Type)
+	}
+	return r.onReply(ctx, e, tx, in, reply)
+}
+
+// ExpireDue handles, in one transaction each, up to limit sagas whose step
+// deadline has passed. It returns how many it handled.
+func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
+	ids, err := dueInstances(ctx, e.cfg.DB.Reader(), e.cfg.Now(), limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		err := e.cfg.DB.WriteTx(ctx, func(tx *sql.Tx) error {
+			in, err := loadInstance(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if in.State != Running || in.DeadlineAt.IsZero() || in.DeadlineAt.After(e.cfg.Now()) {
+				return nil // it moved on meanwhile
+			}
+			r, ok := e.defs[in.Type]
+			if !ok {
+				return fmt.Errorf("saga %s: unknown type %q", in.ID, in.Type)
+			}
+			return r.onDeadline(ctx, e, tx, in)
+		})
+		if err != nil {
+			return 0, fmt.Errorf("saga %s deadline: %w", id, err)
+		}
+	}
+	if len(ids) > 0 {
+		e.cfg.Outbox.Notify()
+	}
+	return len(ids), nil
+}
+
+func (d *Definition[D]) stepName(i int) string {
+	if i < 0 || i >= len(d.Steps) {
+		return ""
+	}
+	return d.Steps[i].Name
+}
+
+func (d *Definition[D]) steps() int { return len(d.Steps) }
+
+func (d *Definition[D]) decode(in *instance) (*D, error) {
+	var data D
+	if err := json.Unmarshal(in.Data, &data); err != nil {
+		return nil, fmt.Errorf("saga %s: decode data: %w", in.ID, err)
+	}
+	return &data, nil
+}
+
+func (d *Definition[D]) save(ctx context.Context, tx *sql.Tx, e *Engine, in *instance, data *D) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("saga %s: encode data: %w", in.ID, err)
+	}
+	in.Data = raw
+	in.UpdatedAt = e.cfg.Now()
+	return updateInstance(ctx, tx, in)
+}
+
+// advance runs steps from index from: local steps at once, up to the first
+// command, which it sends before waiting; past the last step the saga is
+// complete.
+func (d *Definition[D]) advance(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, from int) error {
+	data, err := d.decode(in)
+	if err != nil {
+		return err
+	}
+	for i := from; i < len(d.Steps); i++ {
+		st := d.Steps[i]
+		in.Step = i
+		if st.Local != nil {
+			if err := st.Local(ctx, tx, data); err != nil {
+				return fmt.Errorf("saga %s step %q: %w", in.ID, st.Name, err)
+			}
+			if err := e.log(ctx, tx, in, "local", st.Name, "", ""); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := e.send(ctx, tx, in, st.Name, st.Command(data), "command"); err != nil {
+			return err
+		}
+		return d.save(ctx, tx, e, in, data)
+	}
+	in.State, in.Awaiting, in.DeadlineAt = Completed, "", time.Time{}
+	in.Step = len(d.Steps)
+	if err := e.log(ctx, tx, in, "completed", "", "", ""); err != nil {
+		return err
+	}
+	return d.save(ctx, tx, e, in, data)
+}
+
+func (d *Definition[D]) onReply(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, reply bus.Envelope) error {
+	step := d.Steps[min(in.Step, len(d.Steps)-1)]
+	if in.State != Running {
+		return d.lateReply(ctx, e, tx, in, reply)
+	}
+	if in.Awaiting != reply.CausationID {
+		// A reply to an earlier copy of this step's command still counts.
+		if sentBy, _ := commandStep(ctx, tx, reply.CausationID); sentBy != step.Name {
+			return d.lateReply(ctx, e, tx, in, reply)
+		}
+	}
+	r, ok := step.Replies[reply.Type]
+	if !ok {
+		return e.log(ctx, tx, in, "unexpected", step.Name, reply.Type, reply.ID)
+	}
+	data, err := d.decode(in)
+	if err != nil {
+		return err
+	}
+	if r.Handle != nil {
+		if err := r.Handle(data, reply); err != nil {
+			return fmt.Errorf("saga %s step %q reply %s: %w", in.ID, step.Name, reply.Type, err)
+		}
+	}
+	if err := e.log(ctx, tx, in, "reply", step.Name, reply.Type, reply.ID); err != nil {
+		return err
+	}
+	if err := d.save(ctx, tx, e, in, data); err != nil {
+		return err
+	}
+	if r.Failure {
+		return d.compensate(ctx, e, tx, in, in.Step-1)
+	}
+	return d.advance(ctx, e, tx, in, in.Step+1)
+}
+
+// lateReply handles a reply the saga no longer waits for. A success from a
+// step that has a compensation command, after the saga compensated, means
+// the participant acted late: undo it again.
+func (d *Definition[D]) lateReply(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, reply bus.Envelope) error {
+	stepName, _ := commandStep(ctx, tx, reply.CausationID)
+	if err := e.log(ctx, tx, in, "late reply", stepName, reply.Type, reply.ID); err != nil {
+		return err
+	}
+	if in.State != Compensated {
+		return nil
+	}
+	for _, st := range d.Steps {
+		if st.Name != stepName || st.CompensationCommand == nil {
+			continue
+		}
+		if r, ok := st.Replies[reply.Type]; !ok || r.Failure {
+			return nil
+		}
+		data, err := d.decode(in)
+		if err != nil {
+			return err
+		}
+		return e.send(ctx, tx, in, st.Name, st.CompensationCommand(data), "compensation command")
+	}
+	return nil
+}
+
+func (d *Definition[D]) onDeadline(ctx context.Context, e *Engine, tx *sql.Tx, in *instance) error {
+	step := d.Steps[in.Step]
+	if err := e.log(ctx, tx, in, "timeout", step.Name, "", ""); err != nil {
+		return err
+	}
+	data, err := d.decode(in)
+	if err != nil {
+		return err
+	}
+	if step.Retry {
+		if err := e.send(ctx, tx, in, step.Name, step.Command(data), "command (again)"); err != nil {
+			return err
+		}
+		return d.save(ctx, tx, e, in, data)
+	}
+	if d.OnTimeout != nil {
+		d.OnTimeout(data)
+	}
+	if err := d.save(ctx, tx, e, in, data); err != nil {
+		return err
+	}
+	// The participant may still act on the command: compensate this step too.
+	return d.compensate(ctx, e, tx, in, in.Step)
+}
+
+// compensate runs the compensations of steps from down to 0 and ends the
+// saga Compensated.
+func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, from int) error {
+	data, err := d.decode(in)
+	if err != nil {
+		return err
+	}
+	in.Compensating = true
+	for i := from; i >= 0; i-- {
+		st := d.Steps[i]
+		if st.Compensation != nil {
+			if err := st.Compensation(ctx, tx, data); err != nil {
+				return fmt.Errorf("saga %s compensating %q: %w", in.ID, st.Name, err)
+			}
+			if err := e.log(ctx, tx, in, "compensation", st.Name, "", ""); err != nil {
+				return err
+			}
+		}
+		if st.CompensationCommand != nil {
+			if err := e.send(ctx, tx, in, st.Name, st.CompensationCommand(data), "compensation command"); err != nil {
+				return err
+			}
+		}
+	}
+	in.State, in.Awaiting, in.DeadlineAt = Compensated, "", time.Time{}
+	if err := e.log(ctx, tx, in, "compensated", "", "", ""); err != nil {
+		return err
+	}
+	return d.save(ctx, tx, e, in, data)
+}
+
+// send writes a command to the outbox, records it, and (for a step's own
+// command) makes the saga wait for its reply until the deadline.
+func (e *Engine) send(ctx context.Context, tx *sql.Tx, in *instance, step string, c Command, kind string) error {
+	id := e.cfg.NewID()
+	err := e.cfg.Outbox.Write(ctx, tx, bus.Message{ID: id, Topic: c.Topic, Type: c.Type,
+		CorrelationID: in.CorrelationID, ReplyTo: e.cfg.RepliesTopic, Payload: c.Payload})
+	if err != nil {
+		return err
+	}
+	if kind != "compensation command" {
+		in.Awaiting = id
+		in.DeadlineAt = e.cfg.Now().Add(e.cfg.Timeout)
+	}
+	return e.log(ctx, tx, in, kind, step, c.Type, id)
+}

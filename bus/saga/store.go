@@ -1,0 +1,164 @@
+package saga
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"sagalab/storage"
+)
+
+// Migrations create the saga tables; an orchestrator's module appends them
+// to its own migrations.
+var Migrations = []storage.Migration{{Name: "sagas", SQL: `
+CREATE TABLE saga_instances (
+	id             TEXT    PRIMARY KEY,
+	type           TEXT    NOT NULL,
+	correlation_id TEXT    NOT NULL,
+	state          TEXT    NOT NULL CHECK (state IN ('RUNNING', 'COMPLETED', 'COMPENSATED')),
+	step           INTEGER NOT NULL,
+	compensating   INTEGER NOT NULL DEFAULT 0,
+	awaiting       TEXT    NOT NULL DEFAULT '',
+	deadline_at    INTEGER NOT NULL DEFAULT 0,
+	data           TEXT    NOT NULL,
+	version        INTEGER NOT NULL,
+	created_at     INTEGER NOT NULL,
+	updated_at     INTEGER NOT NULL
+);
+CREATE INDEX saga_instances_correlation ON saga_instances (correlation_id);
+CREATE INDEX saga_instances_deadline ON saga_instances (deadline_at) WHERE deadline_at > 0;
+CREATE TABLE saga_log (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+	saga_id      TEXT    NOT NULL,
+	at           INTEGER NOT NULL,
+	step         TEXT    NOT NULL,
+	kind         TEXT    NOT NULL,
+	message_type TEXT    NOT NULL,
+	message_id   TEXT    NOT NULL
+);
+CREATE INDEX saga_log_saga ON saga_log (saga_id);
+CREATE INDEX saga_log_message ON saga_log (message_id) WHERE message_id != '';`}}
+
+// instance is a saga instance as stored.
+type instance struct {
+	ID            string
+	Type          string
+	CorrelationID string
+	State         State
+	Step          int
+	Compensating  bool
+	Awaiting      string // id of the command whose reply the saga waits for
+	DeadlineAt    time.Time
+	Data          []byte
+	Version       int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const instanceColumns = `id, type, correlation_id, state, step, compensating, awaiting, deadline_at, data, version, created_at, updated_at`
+
+func scanInstance(row interface{ Scan(...any) error }) (*instance, error) {
+	var in instance
+	var deadline, created, updated int64
+	if err := row.Scan(&in.ID, &in.Type, &in.CorrelationID, &in.State, &in.Step, &in.Compensating, &in.Awaiting,
+		&deadline, &in.Data, &in.Version, &created, &updated); err != nil {
+		return nil, err
+	}
+	if deadline > 0 {
+		in.DeadlineAt = time.Unix(0, deadline)
+	}
+	in.CreatedAt, in.UpdatedAt = time.Unix(0, created), time.Unix(0, updated)
+	return &in, nil
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func insertInstance(ctx context.Context, tx *sql.Tx, in *instance) error {
+	in.Version = 1
+	_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, in.Type, in.CorrelationID, in.State, in.Step,
+		in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data), in.Version,
+		in.CreatedAt.UnixNano(), in.UpdatedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("create saga %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// errConflict means the instance changed since it was loaded.
+var errConflict = errors.New("saga instance changed concurrently")
+
+func updateInstance(ctx context.Context, tx *sql.Tx, in *instance) error {
+	res, err := tx.ExecContext(ctx, `UPDATE saga_instances SET state = ?, step = ?, compensating = ?, awaiting = ?,
+		deadline_at = ?, data = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+		in.State, in.Step, in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data),
+		in.UpdatedAt.UnixNano(), in.ID, in.Version)
+	if err != nil {
+		return fmt.Errorf("save saga %s: %w", in.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("save saga %s: %w", in.ID, errConflict)
+	}
+	in.Version++
+	return nil
+}
+
+func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance, error) {
+	in, err := scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("load saga %s: %w", id, err)
+	}
+	return in, nil
+}
+
+// instanceByCommand finds the saga that sent the command with id commandID.
+func instanceByCommand(ctx context.Context, q storage.Querier, commandID string) (*instance, error) {
+	var sagaID string
+	err := q.QueryRowContext(ctx, `SELECT saga_id FROM saga_log WHERE message_id = ? AND kind LIKE '%command%' LIMIT 1`,
+		commandID).Scan(&sagaID)
+	if err != nil {
+		return nil, err
+	}
+	return loadInstance(ctx, q, sagaID)
+}
+
+// commandStep names the step that sent the command with id commandID.
+func commandStep(ctx context.Context, q storage.Querier, commandID string) (string, error) {
+	var step string
+	err := q.QueryRowContext(ctx, `SELECT step FROM saga_log WHERE message_id = ? LIMIT 1`, commandID).Scan(&step)
+	return step, err
+}
+
+func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit int) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM saga_instances WHERE deadline_at > 0 AND deadline_at <= ?
+		AND state = 'RUNNING' ORDER BY deadline_at LIMIT ?`, now.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find overdue sagas: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (e *Engine) log(ctx context.Context, tx *sql.Tx, in *instance, kind, step, msgType, msgID string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO saga_log (saga_id, at, step, kind, message_type, message_id)
+		VALUES (?, ?, ?, ?, ?, ?)`, in.ID, e.cfg.Now().UnixNano(), step, kind, msgType, msgID)
+	if err != nil {
+		return fmt.Errorf("saga %s: log %s: %w", in.ID, kind, err)
+	}
+	return nil
+}
