@@ -312,13 +312,13 @@ func (b *Bus) Close() error {
 	close(b.closing)
 	b.mu.Unlock()
 
-	if b.stop != nil {
-		b.stop()
-	}
-	b.relays.Wait()
 	var errs []error
-	if err := b.router.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close router: %w", err))
+	if b.stop != nil { // started
+		b.stop()
+		b.relays.Wait()
+		if err := b.router.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close router: %w", err))
+		}
 	}
 	for _, o := range b.outboxList() {
 		if err := o.saveProgress(context.Background(), true); err != nil {

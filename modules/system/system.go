@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -38,6 +39,9 @@ type Config struct {
 	Observer bus.Observer
 	// HoldDelivery starts the system with its relays held (see bus.Hold).
 	HoldDelivery bool
+	// Inspect opens an existing data directory without starting delivery or
+	// background work, to look at it (even while another sagalab serves it).
+	Inspect bool
 	Logger       *slog.Logger
 	// NewID makes entity and message ids; random UUIDs by default.
 	NewID func() string
@@ -63,6 +67,11 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Inspect {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, order.FileName)); err != nil {
+			return nil, fmt.Errorf("no sagalab data in %s (looked for %s): give the directory with --data", cfg.DataDir, order.FileName)
+		}
 	}
 	s := &System{cfg: cfg, log: cfg.Logger}
 	defer func() {
@@ -97,6 +106,9 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Inspect {
+		return s, nil
+	}
 	if cfg.HoldDelivery {
 		s.Bus.Hold()
 	}
@@ -116,6 +128,7 @@ func (s *System) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.Customers.Routes(mux, s.log)
 	s.Orders.Routes(mux, s.log)
+	s.sagaRoutes(mux)
 	return mux
 }
 

@@ -1,0 +1,187 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sagalab/bus/saga"
+	"sagalab/modules/order"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/system"
+)
+
+func newSaga() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "saga",
+		Short: "Inspect sagas: where they stand and what happened",
+		Long: `Inspect the sagas in a data directory (the one "sagalab serve" uses, by default
+./sagalab-data). It only reads: it is safe while sagalab is serving the directory.`,
+	}
+	cmd.AddCommand(newSagaShow(), newSagaList())
+	return cmd
+}
+
+func inspect(dataDir string, fn func(*system.System) error) error {
+	sys, err := system.Start(context.Background(), system.Config{DataDir: dataDir, Inspect: true,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	return errors.Join(fn(sys), sys.Close())
+}
+
+func newSagaShow() *cobra.Command {
+	var dataDir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ORDER_ID",
+		Short: "Explain an order's saga: mode, state, current step, deadline and history",
+		Long: `Explain an order's saga in words: its mode, its state, the step it waits on, whether
+it is compensating, its deadline, then the history of its steps and messages with
+timestamps. In choreography there is no saga object (the saga is distributed over
+the services): the history comes from each service's outbox and inbox.`,
+		Example: `  sagalab saga show 3f2a9c1b-0d4e-4c55-9d36-8a1f0c2b7e11 --data ./sagalab-data`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return inspect(dataDir, func(sys *system.System) error {
+				rep, err := sys.SagaReport(cmd.Context(), args[0])
+				if errors.Is(err, ordercontract.ErrNotFound) {
+					return fmt.Errorf("no order %q in %s", args[0], dataDir)
+				}
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep.JSON())
+				}
+				printSagaReport(cmd.OutOrStdout(), rep)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "sagalab-data", "data directory to read")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON (as GET /sagas/{orderId})")
+	return cmd
+}
+
+func newSagaList() *cobra.Command {
+	var dataDir string
+	var stuck time.Duration
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the sagas not finished yet, oldest first, with the step they wait on",
+		Example: `  sagalab saga list
+  sagalab saga list --stuck 10s     only those started more than 10s ago`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if stuck < 0 {
+				return fmt.Errorf("--stuck must not be negative")
+			}
+			return inspect(dataDir, func(sys *system.System) error {
+				list, err := sys.Orders.Unfinished(cmd.Context(), stuck)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if len(list) == 0 {
+					fmt.Fprintln(out, "no unfinished sagas")
+					return nil
+				}
+				now := time.Now()
+				for _, st := range list {
+					fmt.Fprintf(out, "%s  %-13s started %s ago  waiting for %s%s\n", st.Order.ID, st.Order.SagaMode,
+						now.Sub(startedAt(st)).Round(time.Millisecond), st.Waiting, deadlineNote(st.Deadline, now))
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "sagalab-data", "data directory to read")
+	cmd.Flags().DurationVar(&stuck, "stuck", 0, "list only sagas started at least this long ago")
+	return cmd
+}
+
+func startedAt(st order.SagaStatus) time.Time {
+	if n := len(st.Runs); n > 0 {
+		return st.Runs[n-1].CreatedAt
+	}
+	return st.Order.CreatedAt
+}
+
+func deadlineNote(d, now time.Time) string {
+	switch {
+	case d.IsZero():
+		return ""
+	case d.Before(now):
+		return fmt.Sprintf(" (deadline passed %s ago)", now.Sub(d).Round(time.Millisecond))
+	default:
+		return fmt.Sprintf(" (times out in %s)", d.Sub(now).Round(time.Millisecond))
+	}
+}
+
+func printSagaReport(out io.Writer, r system.SagaReport) {
+	o := r.Order
+	fmt.Fprintf(out, "order %s: customer %s, total %s, now %s", o.ID, o.CustomerID, o.OrderTotal, o.State)
+	if o.RejectionReason != "" {
+		fmt.Fprintf(out, " (%s)", o.RejectionReason)
+	}
+	fmt.Fprintln(out)
+	if o.SagaMode == ordercontract.Orchestration {
+		fmt.Fprintln(out, "saga mode: orchestration — the Order service's orchestrator, a persistent state machine,")
+		fmt.Fprintln(out, "           tells the Customer service what to do with commands and waits for replies")
+	} else {
+		fmt.Fprintln(out, "saga mode: choreography — no orchestrator: each service reacts to the other's events,")
+		fmt.Fprintln(out, "           so the saga's state is spread over the services' databases")
+	}
+	fmt.Fprintf(out, "state: %s — %s\n", r.State, stateWords(r))
+	if r.Waiting != "" {
+		fmt.Fprintf(out, "waiting for: %s\n", r.Waiting)
+	}
+	if !r.Deadline.IsZero() {
+		fmt.Fprintf(out, "deadline: %s%s\n", r.Deadline.Format(time.RFC3339Nano), deadlineNote(r.Deadline, time.Now()))
+	}
+	for _, run := range r.Runs {
+		fmt.Fprintf(out, "\n%s saga %s: %s", run.Type, run.ID, run.State)
+		if run.Compensating {
+			fmt.Fprint(out, ", compensating")
+		}
+		fmt.Fprintf(out, " (version %d, data %s)\n", run.Version, run.Data)
+	}
+	fmt.Fprintln(out, "\nhistory")
+	var start time.Time
+	for i, l := range r.Story() {
+		if i == 0 {
+			start = l.At
+		}
+		fmt.Fprintf(out, "  %s  +%-9s %-8s %s\n", l.At.Format("15:04:05.000"), l.At.Sub(start).Round(time.Microsecond*100),
+			l.Module, l.Text)
+	}
+}
+
+func stateWords(r system.SagaReport) string {
+	switch r.State {
+	case saga.Running:
+		if r.Compensating {
+			return "running its compensations"
+		}
+		return "in progress"
+	case saga.Completed:
+		if r.Order.State == ordercontract.Cancelled {
+			return "finished: the order was cancelled and its credit released"
+		}
+		return "finished: every step succeeded"
+	case saga.Compensated:
+		return "finished by compensation: a step failed or timed out, and the steps before it were undone"
+	}
+	return string(r.State)
+}
