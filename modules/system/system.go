@@ -42,7 +42,7 @@ type Config struct {
 	// Inspect opens an existing data directory without starting delivery or
 	// background work, to look at it (even while another sagalab serves it).
 	Inspect bool
-	Logger       *slog.Logger
+	Logger  *slog.Logger
 	// NewID makes entity and message ids; random UUIDs by default.
 	NewID func() string
 	// Now is the clock; time.Now by default.
