@@ -39,7 +39,7 @@ CREATE TABLE saga_log (
 	message_id   TEXT    NOT NULL
 );
 CREATE INDEX saga_log_saga ON saga_log (saga_id);
-CREATE INDEX saga_log_message ON saga_log (message_id) WHERE message_id != '';`}}
+CREATE INDEX saga_log_message ON saga_log (message_id);`}}
 
 // instance is a saga instance as stored.
 type instance struct {
