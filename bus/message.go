@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -17,6 +18,7 @@ const (
 	MetaCausationID   = "causation_id"
 	MetaReplyTo       = "reply_to"
 	MetaSeq           = "seq"
+	MetaPosition      = "position"
 	MetaCreatedAt     = "created_at"
 )
 
@@ -46,8 +48,10 @@ type Envelope struct {
 	CorrelationID string
 	CausationID   string
 	ReplyTo       string
-	// Seq is the message's position in its source module's outbox.
-	Seq       int64
+	// Seq is the message's place in its source module's outbox.
+	Seq int64
+	// Position is the message's place on its topic.
+	Position  int64
 	CreatedAt time.Time
 	Payload   json.RawMessage
 }
@@ -68,6 +72,7 @@ func (e Envelope) Caused(topic, typ string, payload any) Message {
 
 func envelopeFrom(msg *message.Message) Envelope {
 	seq, _ := strconv.ParseInt(msg.Metadata.Get(MetaSeq), 10, 64)
+	pos, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
 	created, _ := strconv.ParseInt(msg.Metadata.Get(MetaCreatedAt), 10, 64)
 	return Envelope{
 		ID:            msg.UUID,
@@ -78,7 +83,33 @@ func envelopeFrom(msg *message.Message) Envelope {
 		CausationID:   msg.Metadata.Get(MetaCausationID),
 		ReplyTo:       msg.Metadata.Get(MetaReplyTo),
 		Seq:           seq,
+		Position:      pos,
 		CreatedAt:     time.Unix(0, created),
 		Payload:       json.RawMessage(msg.Payload),
 	}
 }
+
+// Position is how far a topic has been written or read: the position of a
+// message on its topic. It reads as "order.events:17".
+type Position struct {
+	Topic string
+	N     int64
+}
+
+func (p Position) String() string { return p.Topic + ":" + strconv.FormatInt(p.N, 10) }
+
+// ParsePosition reads a position written by Position.String.
+func ParsePosition(s string) (Position, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 {
+		return Position{}, fmt.Errorf("position %q: want topic:number, such as order.events:17", s)
+	}
+	n, err := strconv.ParseInt(s[i+1:], 10, 64)
+	if err != nil || n < 0 {
+		return Position{}, fmt.Errorf("position %q: want topic:number, such as order.events:17", s)
+	}
+	return Position{Topic: s[:i], N: n}, nil
+}
+
+// At returns the envelope's position on its topic.
+func (e Envelope) At() Position { return Position{Topic: e.Topic, N: e.Position} }

@@ -58,14 +58,41 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 			id = o.newID()
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO outbox
-			(message_id, topic, type, correlation_id, causation_id, reply_to, payload, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano())
+			(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at)
+			VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?)`,
+			id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano())
 		if err != nil {
 			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
 	}
 	return nil
+}
+
+// PositionOf returns the position of the newest message of type typ with
+// correlationID, read inside tx: a write reports it so that a reader can wait
+// for a view to catch up with it.
+func (o *Outbox) PositionOf(ctx context.Context, tx *sql.Tx, correlationID, typ string) (Position, error) {
+	var p Position
+	err := tx.QueryRowContext(ctx, `SELECT topic, position FROM outbox WHERE correlation_id = ? AND type = ?
+		ORDER BY seq DESC LIMIT 1`, correlationID, typ).Scan(&p.Topic, &p.N)
+	if err != nil {
+		return Position{}, fmt.Errorf("position of %s %s: %w", typ, correlationID, err)
+	}
+	return p, nil
+}
+
+// Head returns the position of the last message written on each of topics
+// (0 for none yet).
+func (o *Outbox) Head(ctx context.Context, topics ...string) ([]Position, error) {
+	out := make([]Position, len(topics))
+	for i, t := range topics {
+		out[i].Topic = t
+		err := o.db.Reader().QueryRowContext(ctx, `SELECT coalesce(max(position), 0) FROM outbox WHERE topic = ?`, t).Scan(&out[i].N)
+		if err != nil {
+			return nil, fmt.Errorf("head of %s: %w", t, err)
+		}
+	}
+	return out, nil
 }
 
 // Notify wakes the relay after a transaction that wrote to the outbox has
@@ -87,7 +114,7 @@ type Record struct {
 // Records returns the outbox rows whose correlation id is correlationID (all
 // rows when it is empty), oldest first.
 func (o *Outbox) Records(ctx context.Context, correlationID string) ([]Record, error) {
-	q := `SELECT seq, message_id, topic, type, correlation_id, causation_id, reply_to, payload, created_at,
+	q := `SELECT seq, message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at,
 		seq <= (SELECT delivered_seq FROM outbox_relay) FROM outbox`
 	args := []any{}
 	if correlationID != "" {
@@ -105,7 +132,7 @@ func (o *Outbox) Records(ctx context.Context, correlationID string) ([]Record, e
 		var created int64
 		var payload []byte
 		e := &r.Envelope
-		if err := rows.Scan(&r.Seq, &e.ID, &e.Topic, &e.Type, &e.CorrelationID, &e.CausationID, &e.ReplyTo,
+		if err := rows.Scan(&r.Seq, &e.ID, &e.Topic, &e.Position, &e.Type, &e.CorrelationID, &e.CausationID, &e.ReplyTo,
 			&payload, &created, &r.Delivered); err != nil {
 			return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
 		}
@@ -162,17 +189,17 @@ func (o *Outbox) publishBatch(ctx context.Context) error {
 		o.mu.Lock()
 		from := o.published
 		o.mu.Unlock()
-		rows, err := o.db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, type, correlation_id,
+		rows, err := o.db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, position, type, correlation_id,
 			causation_id, reply_to, payload, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, from, relayBatch)
 		if err != nil {
 			return fmt.Errorf("read the %s outbox: %w", o.source, err)
 		}
 		var batch []*inFlight
 		for rows.Next() {
-			var seq, created int64
+			var seq, pos, created int64
 			var id, topic, typ, corr, cause, replyTo string
 			var payload []byte
-			if err := rows.Scan(&seq, &id, &topic, &typ, &corr, &cause, &replyTo, &payload, &created); err != nil {
+			if err := rows.Scan(&seq, &id, &topic, &pos, &typ, &corr, &cause, &replyTo, &payload, &created); err != nil {
 				rows.Close()
 				return fmt.Errorf("read the %s outbox: %w", o.source, err)
 			}
@@ -185,6 +212,7 @@ func (o *Outbox) publishBatch(ctx context.Context) error {
 				msg.Metadata.Set(MetaReplyTo, replyTo)
 			}
 			msg.Metadata.Set(MetaSeq, strconv.FormatInt(seq, 10))
+			msg.Metadata.Set(MetaPosition, strconv.FormatInt(pos, 10))
 			msg.Metadata.Set(MetaCreatedAt, strconv.FormatInt(created, 10))
 			batch = append(batch, &inFlight{seq: seq, topic: topic, msg: msg, waiting: o.bus.consumersOf(topic)})
 		}

@@ -11,6 +11,10 @@ CREATE TABLE outbox (
 	seq            INTEGER PRIMARY KEY AUTOINCREMENT,
 	message_id     TEXT    NOT NULL UNIQUE,
 	topic          TEXT    NOT NULL,
+	-- position: the message's place among this module's messages on topic,
+	-- 1, 2, 3... with no gaps, so a consumer of the topic can tell how far
+	-- it has read.
+	position       INTEGER NOT NULL,
 	type           TEXT    NOT NULL,
 	correlation_id TEXT    NOT NULL,
 	causation_id   TEXT    NOT NULL,
@@ -18,6 +22,7 @@ CREATE TABLE outbox (
 	payload        BLOB    NOT NULL,
 	created_at     INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX outbox_topic_position ON outbox (topic, position);
 CREATE INDEX outbox_correlation ON outbox (correlation_id);
 -- delivered_seq: every row up to it was handled by all its consumers.
 CREATE TABLE outbox_relay (

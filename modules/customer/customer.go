@@ -89,30 +89,43 @@ func (m *Module) Outbox() *bus.Outbox { return m.out }
 // Create adds a customer and emits CustomerCreated, in one local
 // transaction. It returns the new customer's id.
 func (m *Module) Create(ctx context.Context, name string, creditLimit money.Money) (string, error) {
+	id, _, err := m.create(ctx, name, creditLimit)
+	return id, err
+}
+
+// create is Create that also returns the position of the CustomerCreated
+// event.
+func (m *Module) create(ctx context.Context, name string, creditLimit money.Money) (string, bus.Position, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", fmt.Errorf("%w: name is required", ErrInvalid)
+		return "", bus.Position{}, fmt.Errorf("%w: name is required", ErrInvalid)
 	case len(name) > MaxNameLength:
-		return "", fmt.Errorf("%w: name is longer than %d bytes", ErrInvalid, MaxNameLength)
+		return "", bus.Position{}, fmt.Errorf("%w: name is longer than %d bytes", ErrInvalid, MaxNameLength)
 	case creditLimit < 0 || creditLimit > money.Max:
-		return "", fmt.Errorf("%w: creditLimit must be from 0.00 to %s", ErrInvalid, money.Max)
+		return "", bus.Position{}, fmt.Errorf("%w: creditLimit must be from 0.00 to %s", ErrInvalid, money.Max)
 	}
 	c := Customer{ID: m.newID(), Name: name, CreditLimit: creditLimit, CreatedAt: m.now()}
+	var pos bus.Position
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		if err := m.repo.Add(ctx, tx, c); err != nil {
 			return err
 		}
-		return m.out.Write(ctx, tx, bus.Message{
+		err := m.out.Write(ctx, tx, bus.Message{
 			Topic: contract.EventsTopic, Type: contract.CustomerCreated, CorrelationID: c.ID,
-			Payload: contract.CreatedEvent{CustomerID: c.ID, Name: c.Name, CreditLimit: c.CreditLimit},
+			Payload: contract.CreatedEvent{CustomerID: c.ID, Name: c.Name, CreditLimit: c.CreditLimit, CreatedAt: c.CreatedAt},
 		})
+		if err != nil {
+			return err
+		}
+		pos, err = m.out.PositionOf(ctx, tx, c.ID, contract.CustomerCreated)
+		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("create customer: %w", err)
+		return "", bus.Position{}, fmt.Errorf("create customer: %w", err)
 	}
 	m.out.Notify()
-	return c.ID, nil
+	return c.ID, pos, nil
 }
 
 // Customer returns one customer.
@@ -126,7 +139,12 @@ func (m *Module) Customer(ctx context.Context, id string) (contract.Customer, er
 
 // Customers returns every customer, oldest first.
 func (m *Module) Customers(ctx context.Context) ([]contract.Customer, error) {
-	cs, err := m.repo.List(ctx, m.db.Reader())
+	return m.CustomersCreatedAfter(ctx, time.Time{})
+}
+
+// CustomersCreatedAfter returns the customers created after t, oldest first.
+func (m *Module) CustomersCreatedAfter(ctx context.Context, t time.Time) ([]contract.Customer, error) {
+	cs, err := m.repo.List(ctx, m.db.Reader(), t)
 	if err != nil {
 		return nil, err
 	}

@@ -40,14 +40,14 @@ func (m *Module) postCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpjson.Errorf(http.StatusBadRequest, "creditLimit.amount: %v", err)
 	}
-	id, err := m.Create(r.Context(), *req.Name, limit)
+	id, pos, err := m.create(r.Context(), *req.Name, limit)
 	if errors.Is(err, ErrInvalid) {
 		return httpjson.Errorf(http.StatusBadRequest, "%v", err)
 	}
 	if err != nil {
 		return err
 	}
-	httpjson.Write(w, http.StatusCreated, map[string]string{"customerId": id})
+	httpjson.Write(w, http.StatusCreated, map[string]string{"customerId": id, "position": pos.String()})
 	return nil
 }
 

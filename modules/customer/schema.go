@@ -25,5 +25,6 @@ CREATE TABLE credit_reservations (
 	reason      TEXT    NOT NULL DEFAULT '',
 	updated_at  INTEGER NOT NULL
 );
+CREATE INDEX customers_created ON customers (created_at);
 CREATE INDEX credit_reservations_customer ON credit_reservations (customer_id);`},
 )

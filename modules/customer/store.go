@@ -19,7 +19,8 @@ type Repository interface {
 	Add(ctx context.Context, tx *sql.Tx, c Customer) error
 	// Get returns contract.ErrNotFound for an unknown id.
 	Get(ctx context.Context, q storage.Querier, id string) (Customer, error)
-	List(ctx context.Context, q storage.Querier) ([]Customer, error)
+	// List returns the customers created after t, oldest first.
+	List(ctx context.Context, q storage.Querier, after time.Time) ([]Customer, error)
 	Reservation(ctx context.Context, tx *sql.Tx, orderID string) (*Reservation, error)
 	// SaveReservation stores r and, when c is not nil, c's reserved total.
 	SaveReservation(ctx context.Context, tx *sql.Tx, c *Customer, r Reservation) error
@@ -63,8 +64,12 @@ func (s sqlRepository) Get(ctx context.Context, q storage.Querier, id string) (C
 	return c, nil
 }
 
-func (s sqlRepository) List(ctx context.Context, q storage.Querier) ([]Customer, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers ORDER BY created_at, id`)
+func (s sqlRepository) List(ctx context.Context, q storage.Querier, after time.Time) ([]Customer, error) {
+	from := int64(-1 << 63)
+	if !after.IsZero() {
+		from = after.UnixNano()
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE created_at > ? ORDER BY created_at, id`, from)
 	if err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}

@@ -50,14 +50,14 @@ func (m *Module) postOrder(w http.ResponseWriter, r *http.Request) error {
 			return httpjson.Errorf(http.StatusBadRequest, "sagaMode: %v", err)
 		}
 	}
-	o, err := m.Create(r.Context(), *req.CustomerID, total, contract.SagaMode(req.SagaMode))
+	o, pos, err := m.create(r.Context(), *req.CustomerID, total, contract.SagaMode(req.SagaMode))
 	if errors.Is(err, ErrInvalid) {
 		return httpjson.Errorf(http.StatusBadRequest, "%v", err)
 	}
 	if err != nil {
 		return err
 	}
-	httpjson.Write(w, http.StatusCreated, map[string]string{"orderId": o.ID})
+	httpjson.Write(w, http.StatusCreated, map[string]string{"orderId": o.ID, "position": pos.String()})
 	return nil
 }
 
@@ -68,6 +68,8 @@ type orderResponse struct {
 	State           contract.State `json:"orderState"`
 	RejectionReason *string        `json:"rejectionReason"`
 	SagaMode        string         `json:"sagaMode"`
+	// Position is set on a write: the position of the event it produced.
+	Position string `json:"position,omitempty"`
 }
 
 func response(o contract.Order) orderResponse {
@@ -105,7 +107,7 @@ func (m *Module) getOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Module) postCancel(w http.ResponseWriter, r *http.Request) error {
-	o, err := m.Cancel(r.Context(), r.PathValue("id"))
+	o, pos, err := m.cancel(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, contract.ErrNotFound):
 		return httpjson.Errorf(http.StatusNotFound, "order %q not found", r.PathValue("id"))
@@ -114,6 +116,8 @@ func (m *Module) postCancel(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	httpjson.Write(w, http.StatusOK, response(o))
+	resp := response(o)
+	resp.Position = pos.String()
+	httpjson.Write(w, http.StatusOK, resp)
 	return nil
 }

@@ -133,35 +133,49 @@ const MaxIDLength = 200
 // mode the same transaction creates the saga instance and sends its first
 // command. mode may be empty for the module's default.
 func (m *Module) Create(ctx context.Context, customerID string, total money.Money, mode contract.SagaMode) (contract.Order, error) {
+	o, _, err := m.create(ctx, customerID, total, mode)
+	return o, err
+}
+
+// create is Create that also returns the position of the OrderCreated event.
+func (m *Module) create(ctx context.Context, customerID string, total money.Money, mode contract.SagaMode) (contract.Order, bus.Position, error) {
 	customerID = strings.TrimSpace(customerID)
 	switch {
 	case customerID == "":
-		return contract.Order{}, fmt.Errorf("%w: customerId is required", ErrInvalid)
+		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: customerId is required", ErrInvalid)
 	case len(customerID) > MaxIDLength:
-		return contract.Order{}, fmt.Errorf("%w: customerId is longer than %d bytes", ErrInvalid, MaxIDLength)
+		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: customerId is longer than %d bytes", ErrInvalid, MaxIDLength)
 	case total <= 0 || total > money.Max:
-		return contract.Order{}, fmt.Errorf("%w: orderTotal must be from 0.01 to %s", ErrInvalid, money.Max)
+		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: orderTotal must be from 0.01 to %s", ErrInvalid, money.Max)
 	}
 	if mode == "" {
 		mode = m.cfg.DefaultMode
 	}
 	if _, err := contract.ParseSagaMode(string(mode)); err != nil {
-		return contract.Order{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	now := m.cfg.Now()
 	o := contract.Order{ID: m.cfg.NewID(), CustomerID: customerID, OrderTotal: total, State: contract.Pending,
 		SagaMode: mode, CreatedAt: now, UpdatedAt: now}
+	var pos bus.Position
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		var err error
 		if mode == contract.Orchestration {
-			return m.startSaga(ctx, tx, CreateOrderSaga, o)
+			err = m.startSaga(ctx, tx, CreateOrderSaga, o)
+		} else {
+			err = m.insertOrder(ctx, tx, o, now.Add(m.cfg.SagaTimeout).UnixNano())
 		}
-		return m.insertOrder(ctx, tx, o, now.Add(m.cfg.SagaTimeout).UnixNano())
+		if err != nil {
+			return err
+		}
+		pos, err = m.out.PositionOf(ctx, tx, o.ID, contract.OrderCreated)
+		return err
 	})
 	if err != nil {
-		return contract.Order{}, fmt.Errorf("create order: %w", err)
+		return contract.Order{}, bus.Position{}, fmt.Errorf("create order: %w", err)
 	}
 	m.out.Notify()
-	return o, nil
+	return o, pos, nil
 }
 
 // insertOrder stores a new order and emits OrderCreated. deadline is when a
@@ -182,7 +196,15 @@ func (m *Module) insertOrder(ctx context.Context, tx *sql.Tx, o contract.Order, 
 // ErrNotApproved for an order in another state and contract.ErrNotFound for
 // an unknown one.
 func (m *Module) Cancel(ctx context.Context, id string) (contract.Order, error) {
+	o, _, err := m.cancel(ctx, id)
+	return o, err
+}
+
+// cancel is Cancel that also returns the position of the OrderCancelled
+// event.
+func (m *Module) cancel(ctx context.Context, id string) (contract.Order, bus.Position, error) {
 	var o contract.Order
+	var pos bus.Position
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if o, err = m.store.get(ctx, tx, id); err != nil {
@@ -199,14 +221,17 @@ func (m *Module) Cancel(ctx context.Context, id string) (contract.Order, error) 
 		if err != nil {
 			return err
 		}
-		o, err = m.store.get(ctx, tx, id)
+		if o, err = m.store.get(ctx, tx, id); err != nil {
+			return err
+		}
+		pos, err = m.out.PositionOf(ctx, tx, id, contract.OrderCancelled)
 		return err
 	})
 	if err != nil {
-		return contract.Order{}, err
+		return contract.Order{}, bus.Position{}, err
 	}
 	m.out.Notify()
-	return o, nil
+	return o, pos, nil
 }
 
 // cancelOrder moves an APPROVED order to CANCELLED and emits OrderCancelled.
@@ -232,6 +257,21 @@ func (m *Module) Order(ctx context.Context, id string) (contract.Order, error) {
 // Orders returns every order, oldest first.
 func (m *Module) Orders(ctx context.Context) ([]contract.Order, error) {
 	return m.store.list(ctx, m.db.Reader(), `ORDER BY created_at, id`)
+}
+
+// FindOrders returns the orders that match f, oldest first.
+func (m *Module) FindOrders(ctx context.Context, f contract.Filter) ([]contract.Order, error) {
+	clause, args := "WHERE 1 = 1", []any{}
+	if f.CustomerID != "" {
+		clause, args = clause+" AND customer_id = ?", append(args, f.CustomerID)
+	}
+	if f.State != "" {
+		clause, args = clause+" AND state = ?", append(args, f.State)
+	}
+	if f.MoreThan > 0 {
+		clause, args = clause+" AND total > ?", append(args, f.MoreThan)
+	}
+	return m.store.list(ctx, m.db.Reader(), clause+" ORDER BY created_at, id", args...)
 }
 
 // finish moves a PENDING order to its final state and emits the matching

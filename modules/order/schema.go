@@ -22,6 +22,7 @@ CREATE TABLE orders (
 	created_at       INTEGER NOT NULL,
 	updated_at       INTEGER NOT NULL
 );
-CREATE INDEX orders_customer ON orders (customer_id);
+CREATE INDEX orders_customer ON orders (customer_id, state);
+CREATE INDEX orders_state_total ON orders (state, total);
 CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 )

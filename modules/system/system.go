@@ -16,6 +16,8 @@ import (
 
 	"sagalab/bus"
 	"sagalab/modules/customer"
+	"sagalab/modules/gateway"
+	"sagalab/modules/history"
 	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	"sagalab/modules/order"
@@ -39,6 +41,9 @@ type Config struct {
 	Observer bus.Observer
 	// HoldDelivery starts the system with its relays held (see bus.Hold).
 	HoldDelivery bool
+	// CallLatency is added to every call the API composer makes across a
+	// service boundary, as a network would.
+	CallLatency time.Duration
 	// Inspect opens an existing data directory without starting delivery or
 	// background work, to look at it (even while another sagalab serves it).
 	Inspect bool
@@ -54,6 +59,8 @@ type System struct {
 	Bus       *bus.Bus
 	Orders    *order.Module
 	Customers *customer.Module
+	History   *history.View
+	Composer  *gateway.Composer
 
 	cfg Config
 	log *slog.Logger
@@ -95,6 +102,10 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	historyDB, err := open(history.FileName, history.Migrations())
+	if err != nil {
+		return nil, err
+	}
 
 	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
 	if err != nil {
@@ -106,6 +117,8 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.History = history.New(history.Config{DB: historyDB, Bus: s.Bus, Logger: cfg.Logger})
+	s.Composer = &gateway.Composer{Customers: s.Customers, Orders: s.Orders, CallLatency: cfg.CallLatency}
 	if cfg.Inspect {
 		return s, nil
 	}
@@ -129,6 +142,7 @@ func (s *System) Handler() http.Handler {
 	s.Customers.Routes(mux, s.log)
 	s.Orders.Routes(mux, s.log)
 	s.sagaRoutes(mux)
+	s.queryRoutes(mux)
 	return mux
 }
 

@@ -54,6 +54,7 @@ type CreatedEvent struct {
 	CustomerID  string      `json:"customerId"`
 	Name        string      `json:"name"`
 	CreditLimit money.Money `json:"creditLimit"`
+	CreatedAt   time.Time   `json:"createdAt"`
 }
 
 // CreditReserved is the payload of CustomerCreditReserved (event and reply).
@@ -110,4 +111,7 @@ type Queries interface {
 	Customer(ctx context.Context, id string) (Customer, error)
 	// Customers returns every customer, oldest first.
 	Customers(ctx context.Context) ([]Customer, error)
+	// CustomersCreatedAfter returns the customers created after t, oldest
+	// first.
+	CustomersCreatedAfter(ctx context.Context, t time.Time) ([]Customer, error)
 }

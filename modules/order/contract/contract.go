@@ -125,4 +125,14 @@ type Queries interface {
 	Order(ctx context.Context, id string) (Order, error)
 	// Orders returns every order, oldest first.
 	Orders(ctx context.Context) ([]Order, error)
+	// FindOrders returns the orders that match f, oldest first.
+	FindOrders(ctx context.Context, f Filter) ([]Order, error)
+}
+
+// Filter selects orders; zero fields select everything.
+type Filter struct {
+	CustomerID string
+	State      State
+	// MoreThan keeps orders whose total is above it.
+	MoreThan money.Money
 }

@@ -1,0 +1,268 @@
+// Package history is the CQRS side of sagalab: a query-only service that
+// keeps, in its own history.db, a customer-and-order-history view fed only
+// by the Customer and Order services' events. It answers queries that would
+// otherwise need a join across services.
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"sagalab/bus"
+	customercontract "sagalab/modules/customer/contract"
+	"sagalab/modules/money"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/storage"
+)
+
+// Module is the name of the view on the bus.
+const Module = "history"
+
+// FileName is the view's database file in the data directory.
+const FileName = "history.db"
+
+// Topics are the topics the view reads.
+var Topics = []string{customercontract.EventsTopic, ordercontract.EventsTopic}
+
+// Migrations is history.db's schema.
+func Migrations() []storage.Migration { return migrations }
+
+// Config wires a View.
+type Config struct {
+	DB     *storage.DB
+	Bus    *bus.Bus
+	Logger *slog.Logger
+}
+
+// View is the order-history view.
+type View struct {
+	db  *storage.DB
+	log *slog.Logger
+}
+
+// New creates the view and subscribes it to the events it reads.
+func New(cfg Config) *View {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	v := &View{db: cfg.DB, log: cfg.Logger.With("module", Module)}
+	for _, t := range Topics {
+		cfg.Bus.Subscribe(Module, t, v.db, nil, v.Apply)
+	}
+	return v
+}
+
+// ErrNotFound is returned for a customer the view does not know (yet).
+var ErrNotFound = errors.New("customer not in the view")
+
+// Apply updates the view with one event, inside tx. Events may come in any
+// order and more than once: the result is the same.
+func (v *View) Apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+	if err := apply(ctx, tx, env); err != nil {
+		return err
+	}
+	return advance(ctx, tx, env.At())
+}
+
+func apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+	switch env.Type {
+	case customercontract.CustomerCreated:
+		var e customercontract.CreatedEvent
+		if err := env.Decode(&e); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO view_customers (id, name, credit_limit, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, e.CustomerID, e.Name, e.CreditLimit, e.CreatedAt.UnixNano())
+		if err != nil {
+			return fmt.Errorf("view: customer %s: %w", e.CustomerID, err)
+		}
+	case ordercontract.OrderCreated, ordercontract.OrderApproved, ordercontract.OrderRejected, ordercontract.OrderCancelled:
+		var e struct {
+			OrderID    string      `json:"orderId"`
+			CustomerID string      `json:"customerId"`
+			OrderTotal money.Money `json:"orderTotal"`
+		}
+		if err := env.Decode(&e); err != nil {
+			return err
+		}
+		state, rank := orderState(env.Type)
+		_, err := tx.ExecContext(ctx, `INSERT INTO view_orders (id, customer_id, total, state, rank) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+				state = CASE WHEN excluded.rank > view_orders.rank THEN excluded.state ELSE view_orders.state END,
+				rank = max(view_orders.rank, excluded.rank)`, e.OrderID, e.CustomerID, e.OrderTotal, state, rank)
+		if err != nil {
+			return fmt.Errorf("view: order %s: %w", e.OrderID, err)
+		}
+	}
+	return nil
+}
+
+func orderState(eventType string) (ordercontract.State, int) {
+	switch eventType {
+	case ordercontract.OrderApproved:
+		return ordercontract.Approved, 2
+	case ordercontract.OrderRejected:
+		return ordercontract.Rejected, 2
+	case ordercontract.OrderCancelled:
+		return ordercontract.Cancelled, 3
+	}
+	return ordercontract.Pending, 1
+}
+
+// advance records that the event at p was applied and moves the topic's
+// contiguous position forward over any early arrivals it joins.
+func advance(ctx context.Context, tx *sql.Tx, p bus.Position) error {
+	if p.N <= 0 {
+		return nil
+	}
+	var upto int64
+	err := tx.QueryRowContext(ctx, `SELECT upto FROM view_positions WHERE topic = ?`, p.Topic).Scan(&upto)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("view position of %s: %w", p.Topic, err)
+	}
+	switch {
+	case p.N <= upto:
+		return nil
+	case p.N > upto+1:
+		_, err := tx.ExecContext(ctx, `INSERT INTO view_early (topic, position) VALUES (?, ?) ON CONFLICT DO NOTHING`, p.Topic, p.N)
+		return err
+	}
+	upto = p.N
+	for {
+		res, err := tx.ExecContext(ctx, `DELETE FROM view_early WHERE topic = ? AND position = ?`, p.Topic, upto+1)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			break
+		}
+		upto++
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto) VALUES (?, ?)
+		ON CONFLICT (topic) DO UPDATE SET upto = excluded.upto`, p.Topic, upto)
+	return err
+}
+
+// Document is a customer's order history: the slides' view document.
+type Document struct {
+	CustomerID  string
+	Name        string
+	CreditLimit money.Money
+	CreatedAt   time.Time
+	Orders      []OrderEntry // by order id
+}
+
+// OrderEntry is one order in a Document.
+type OrderEntry struct {
+	OrderID    string
+	State      ordercontract.State
+	OrderTotal money.Money
+}
+
+// Document returns a customer's order history, or ErrNotFound.
+func (v *View) Document(ctx context.Context, customerID string) (Document, error) {
+	var d Document
+	var limit, created int64
+	err := v.db.Reader().QueryRowContext(ctx, `SELECT id, name, credit_limit, created_at FROM view_customers WHERE id = ?`,
+		customerID).Scan(&d.CustomerID, &d.Name, &limit, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, ErrNotFound
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("view: customer %s: %w", customerID, err)
+	}
+	d.CreditLimit, d.CreatedAt = money.Money(limit), time.Unix(0, created)
+	rows, err := v.db.Reader().QueryContext(ctx, `SELECT id, state, total FROM view_orders WHERE customer_id = ? ORDER BY id`, customerID)
+	if err != nil {
+		return Document{}, fmt.Errorf("view: orders of %s: %w", customerID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o OrderEntry
+		var total int64
+		if err := rows.Scan(&o.OrderID, &o.State, &total); err != nil {
+			return Document{}, fmt.Errorf("view: orders of %s: %w", customerID, err)
+		}
+		o.OrderTotal = money.Money(total)
+		d.Orders = append(d.Orders, o)
+	}
+	return d, rows.Err()
+}
+
+// Positions returns how far the view has read each of its topics.
+func (v *View) Positions(ctx context.Context) ([]bus.Position, error) {
+	out := make([]bus.Position, len(Topics))
+	for i, t := range Topics {
+		out[i].Topic = t
+		err := v.db.Reader().QueryRowContext(ctx, `SELECT coalesce((SELECT upto FROM view_positions WHERE topic = ?), 0)`, t).Scan(&out[i].N)
+		if err != nil {
+			return nil, fmt.Errorf("view position of %s: %w", t, err)
+		}
+	}
+	return out, nil
+}
+
+// ErrNotCaughtUp is returned by WaitFor when the view has not reached the
+// positions in time.
+var ErrNotCaughtUp = errors.New("the view has not caught up")
+
+// WaitFor waits until the view has applied every event up to each of
+// positions, or until timeout.
+func (v *View) WaitFor(ctx context.Context, timeout time.Duration, positions ...bus.Position) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		have, err := v.Positions(ctx)
+		if err != nil {
+			return err
+		}
+		behind := ""
+		for _, want := range positions {
+			got := int64(-1)
+			for _, h := range have {
+				if h.Topic == want.Topic {
+					got = h.N
+				}
+			}
+			if got < 0 {
+				return fmt.Errorf("the view does not read topic %q (it reads %v)", want.Topic, Topics)
+			}
+			if got < want.N {
+				behind = fmt.Sprintf("%s (it is at %d)", want, got)
+				break
+			}
+		}
+		if behind == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w with %s after %s", ErrNotCaughtUp, behind, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// ApplyBatch applies events to the view in db in one transaction: the way a
+// rebuild feeds the view from the source modules' logs.
+func ApplyBatch(ctx context.Context, db *storage.DB, events []bus.Envelope) error {
+	return db.WriteTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range events {
+			if err := apply(ctx, tx, e); err != nil {
+				return err
+			}
+			if err := advance(ctx, tx, e.At()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,40 @@
+package history
+
+import (
+	"context"
+	"fmt"
+
+	"sagalab/modules/money"
+	"sagalab/modules/queries"
+)
+
+// ValuableCustomers answers the query with one indexed query on the view:
+// the join the services' own databases cannot do, done on a replica built
+// for it.
+func (v *View) ValuableCustomers(ctx context.Context, q queries.ValuableCustomers) ([]queries.ValuableCustomer, queries.Stats, error) {
+	rows, err := v.db.Reader().QueryContext(ctx, `SELECT c.id, c.name, o.id, o.total
+		FROM view_orders o JOIN view_customers c ON c.id = o.customer_id
+		WHERE o.state = ? AND o.total > ? AND c.created_at > ?
+		ORDER BY c.id, o.id`, q.State, q.MoreThan, q.CreatedAfter.UnixNano())
+	if err != nil {
+		return nil, queries.Stats{}, fmt.Errorf("view: valuable customers: %w", err)
+	}
+	defer rows.Close()
+	var out []queries.ValuableCustomer
+	st := queries.Stats{RoundTrips: 1}
+	for rows.Next() {
+		var cid, name, oid string
+		var total int64
+		if err := rows.Scan(&cid, &name, &oid, &total); err != nil {
+			return nil, st, fmt.Errorf("view: valuable customers: %w", err)
+		}
+		st.RowsFetched++
+		if n := len(out); n == 0 || out[n-1].CustomerID != cid {
+			out = append(out, queries.ValuableCustomer{CustomerID: cid, Name: name})
+		}
+		last := &out[len(out)-1]
+		last.Orders = append(last.Orders, queries.OrderRef{OrderID: oid, OrderTotal: money.Money(total)})
+		last.Total += money.Money(total)
+	}
+	return out, st, rows.Err()
+}
