@@ -16,9 +16,9 @@ import (
 
 	"sagalab/bus"
 	"sagalab/modules/customer"
+	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/gateway"
 	"sagalab/modules/history"
-	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
