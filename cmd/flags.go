@@ -23,6 +23,7 @@ type systemFlags struct {
 	sync        string
 	faults      string
 	logLevel    string
+	callLatency time.Duration
 }
 
 func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
@@ -42,6 +43,9 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
 	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`)
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	if cmd.Name() != "queries" { // bench queries has its own default
+		fl.DurationVar(&f.callLatency, "call-latency", 0, "simulated latency of each call the API composer makes across a service boundary")
+	}
 }
 
 // config turns the flags into a system configuration.
@@ -71,6 +75,7 @@ func (f *systemFlags) config() (system.Config, error) {
 		SagaTimeout: f.sagaTimeout,
 		Synchronous: sync,
 		Faults:      faults,
+		CallLatency: f.callLatency,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }

@@ -80,6 +80,12 @@ func apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
 		if err != nil {
 			return fmt.Errorf("view: customer %s: %w", e.CustomerID, err)
 		}
+		// Orders whose events came before their customer's.
+		_, err = tx.ExecContext(ctx, `UPDATE view_orders SET customer_created_at = ? WHERE customer_id = ?`,
+			e.CreatedAt.UnixNano(), e.CustomerID)
+		if err != nil {
+			return fmt.Errorf("view: orders of customer %s: %w", e.CustomerID, err)
+		}
 	case ordercontract.OrderCreated, ordercontract.OrderApproved, ordercontract.OrderRejected, ordercontract.OrderCancelled:
 		var e struct {
 			OrderID    string      `json:"orderId"`
@@ -90,10 +96,11 @@ func apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
 			return err
 		}
 		state, rank := orderState(env.Type)
-		_, err := tx.ExecContext(ctx, `INSERT INTO view_orders (id, customer_id, total, state, rank) VALUES (?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO view_orders (id, customer_id, customer_created_at, total, state, rank)
+			VALUES (?, ?, coalesce((SELECT created_at FROM view_customers WHERE id = ?), 0), ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				state = CASE WHEN excluded.rank > view_orders.rank THEN excluded.state ELSE view_orders.state END,
-				rank = max(view_orders.rank, excluded.rank)`, e.OrderID, e.CustomerID, e.OrderTotal, state, rank)
+				rank = max(view_orders.rank, excluded.rank)`, e.OrderID, e.CustomerID, e.CustomerID, e.OrderTotal, state, rank)
 		if err != nil {
 			return fmt.Errorf("view: order %s: %w", e.OrderID, err)
 		}

@@ -16,6 +16,7 @@ import (
 	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/queries"
 	"sagalab/storage"
 )
 
@@ -68,10 +69,18 @@ func openView(t fataler, dir string) *View {
 	return &View{db: db}
 }
 
-// snapshot is everything the view answers: each document and the positions.
-func snapshot(t fataler, v *View, customers int) ([]Document, []bus.Position) {
+// snapshot is everything the view answers: each document, the positions,
+// and the valuable-customers query for each order state.
+func snapshot(t fataler, v *View, customers int) ([]any, []bus.Position) {
 	ctx := context.Background()
-	var docs []Document
+	var docs []any
+	for _, st := range []ordercontract.State{ordercontract.Approved, ordercontract.Rejected, ordercontract.Cancelled} {
+		rows, _, err := v.ValuableCustomers(ctx, queries.ValuableCustomers{State: st, MoreThan: 100, CreatedAfter: time.Unix(0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, rows)
+	}
 	for c := range customers {
 		d, err := v.Document(ctx, fmt.Sprintf("c%d", c))
 		if err != nil {

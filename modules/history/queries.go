@@ -12,10 +12,14 @@ import (
 // the join the services' own databases cannot do, done on a replica built
 // for it.
 func (v *View) ValuableCustomers(ctx context.Context, q queries.ValuableCustomers) ([]queries.ValuableCustomer, queries.Stats, error) {
-	rows, err := v.db.Reader().QueryContext(ctx, `SELECT c.id, c.name, o.id, o.total
-		FROM view_orders o JOIN view_customers c ON c.id = o.customer_id
-		WHERE o.state = ? AND o.total > ? AND c.created_at > ?
-		ORDER BY c.id, o.id`, q.State, q.MoreThan, q.CreatedAfter.UnixNano())
+	after := int64(0) // orders of customers the view does not know yet have 0
+	if !q.CreatedAfter.IsZero() {
+		after = q.CreatedAfter.UnixNano()
+	}
+	rows, err := v.db.Reader().QueryContext(ctx, `SELECT o.customer_id, c.name, o.id, o.total
+		FROM view_orders o INDEXED BY view_orders_valuable JOIN view_customers c ON c.id = o.customer_id
+		WHERE o.state = ? AND o.customer_created_at > ? AND o.total > ?
+		ORDER BY o.customer_id, o.id`, q.State, after, q.MoreThan)
 	if err != nil {
 		return nil, queries.Stats{}, fmt.Errorf("view: valuable customers: %w", err)
 	}
