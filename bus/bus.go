@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,10 @@ type Config struct {
 	// MaxRetries is how many times a failing handler is retried before its
 	// message goes to PoisonTopic; default 8.
 	MaxRetries int
+	// Retention is how long outboxes keep messages every consumer has
+	// handled; 0 keeps them for ever. The outbox is the module's event log:
+	// a view can only be rebuilt from what is kept.
+	Retention time.Duration
 }
 
 // Observer is told what crosses the bus.
@@ -77,7 +82,10 @@ type Delivery struct {
 	// Duplicate is true when the consumer had handled the message before
 	// and ignored this copy.
 	Duplicate bool
-	At        time.Time
+	// Ignored is true when the consumer does not handle messages of this
+	// type: it was acknowledged with no transaction.
+	Ignored bool
+	At      time.Time
 }
 
 // Handler is a consumer's reaction to a message: it runs inside the
@@ -198,11 +206,13 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 	return o
 }
 
-// Subscribe makes consumer handle every message on topic. Each message is
+// Subscribe makes consumer handle the messages on topic. Each message is
 // handled in one transaction on db that also records it in the inbox; out is
-// the consumer module's outbox, woken after the commit. Subscribe before
-// Start.
-func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h Handler) {
+// the consumer module's outbox, woken after the commit. When types are
+// given, messages of other types are acknowledged without a transaction:
+// they have no effect, so there is nothing for the inbox to guard.
+// Subscribe before Start.
+func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h Handler, types ...string) {
 	b.mu.Lock()
 	if b.consumers[topic] == nil {
 		b.consumers[topic] = map[string]bool{}
@@ -219,6 +229,13 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 	b.router.AddConsumerHandler(name, topic, b.pubsub, func(msg *message.Message) error {
 		env := envelopeFrom(msg)
 		ctx := msg.Context()
+		if len(types) > 0 && !slices.Contains(types, env.Type) {
+			b.acked(env.Source, env.ID, consumer)
+			if b.cfg.Observer != nil {
+				b.cfg.Observer.Handled(Delivery{Envelope: env, Consumer: consumer, Ignored: true, At: b.cfg.Now()})
+			}
+			return nil
+		}
 		if err := g.wait(ctx, b.closing); err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ type Outbox struct {
 	delivered int64 // every seq up to here was handled by all consumers
 	saved     int64 // delivered as last written to outbox_relay
 	savedAt   time.Time
+	prunedAt  time.Time
 	pending   map[string]*inFlight
 }
 
@@ -169,6 +170,38 @@ func (o *Outbox) relayOnce(ctx context.Context, log *slog.Logger) {
 	if err := o.saveProgress(ctx, false); err != nil && ctx.Err() == nil {
 		log.Error("outbox relay", "source", o.source, "error", err)
 	}
+	if err := o.prune(ctx); err != nil && ctx.Err() == nil {
+		log.Error("outbox retention", "source", o.source, "error", err)
+	}
+}
+
+// pruneEvery is how often a relay applies the retention setting.
+const pruneEvery = time.Minute
+
+// prune deletes the delivered messages older than the retention setting,
+// keeping the newest message of each topic so positions carry on from it.
+func (o *Outbox) prune(ctx context.Context) error {
+	if o.bus.cfg.Retention <= 0 || time.Since(o.prunedAt) < pruneEvery {
+		return nil
+	}
+	o.prunedAt = time.Now()
+	return o.Prune(ctx)
+}
+
+// Prune applies the retention setting now.
+func (o *Outbox) Prune(ctx context.Context) error {
+	retention := o.bus.cfg.Retention
+	if retention <= 0 {
+		return nil
+	}
+	o.mu.Lock()
+	delivered := o.delivered // handled by every consumer
+	o.mu.Unlock()
+	return o.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq <= ? AND created_at < ?
+			AND seq NOT IN (SELECT max(seq) FROM outbox GROUP BY topic)`, delivered, o.now().Add(-retention).UnixNano())
+		return err
+	})
 }
 
 const relayBatch = 512

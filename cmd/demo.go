@@ -105,14 +105,14 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 		return err
 	}
 	res, runErr := sc.Run(ctx, sys, log.step)
-	closeErr := sys.Close()
+	defer sys.Close()
 	if runErr != nil {
 		return runErr
 	}
-	if closeErr != nil {
-		return closeErr
-	}
 	log.finalState(sc, res)
+	if err := printViews(ctx, out, sys, sc, res); err != nil {
+		return err
+	}
 	handled, dups := log.counts()
 	fmt.Fprintf(out, "\n%s handled", plural(handled, "message"))
 	if dups > 0 {
@@ -159,6 +159,9 @@ func (l *messageLog) step(e scenario.Event) {
 func (l *messageLog) Handled(d bus.Delivery) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if d.Ignored {
+		return // the consumer does not handle this type: no transaction happened
+	}
 	if d.Duplicate {
 		l.dups++
 		fmt.Fprintf(l.out, "          %-8s → %-8s  %-32s %s  (duplicate, ignored)\n", d.Source, d.Consumer, d.Type, l.name(d.CorrelationID))
@@ -200,6 +203,30 @@ func (l *messageLog) finalState(sc *scenario.Scenario, res *scenario.Result) {
 		c := res.Customers[ref]
 		fmt.Fprintf(l.out, "    %-5s %-12s limit %10s  available %10s  id %s\n", ref, c.Name, c.CreditLimit, c.AvailableCredit, shortID(c.ID))
 	}
+}
+
+// printViews shows each customer's document in the CQRS view.
+func printViews(ctx context.Context, out io.Writer, sys *system.System, sc *scenario.Scenario, res *scenario.Result) error {
+	fmt.Fprintf(out, "  history view (history.db), fed by events only\n")
+	for _, c := range sc.Customers {
+		d, err := sys.History.Document(ctx, res.IDs[c.Ref])
+		if err != nil {
+			return fmt.Errorf("view of customer %s: %w", c.Ref, err)
+		}
+		var orders []string
+		for _, o := range d.Orders {
+			ref := o.OrderID
+			for r, id := range res.IDs {
+				if id == o.OrderID {
+					ref = r
+				}
+			}
+			orders = append(orders, fmt.Sprintf("%s %s %s", ref, o.State, o.OrderTotal))
+		}
+		sort.Strings(orders)
+		fmt.Fprintf(out, "    %-5s %-12s limit %10s  orders: %s\n", c.Ref, d.Name, d.CreditLimit, strings.Join(orders, ", "))
+	}
+	return nil
 }
 
 func customerRef(sc *scenario.Scenario, id string, res *scenario.Result) string {

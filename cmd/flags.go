@@ -24,6 +24,7 @@ type systemFlags struct {
 	faults      string
 	logLevel    string
 	callLatency time.Duration
+	retention   time.Duration
 }
 
 func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
@@ -43,6 +44,8 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
 	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`)
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	fl.DurationVar(&f.retention, "retention", 0,
+		"how long outboxes keep delivered messages, the event log views are rebuilt from (0: for ever)")
 	if cmd.Name() != "queries" { // bench queries has its own default
 		fl.DurationVar(&f.callLatency, "call-latency", 0, "simulated latency of each call the API composer makes across a service boundary")
 	}
@@ -76,6 +79,7 @@ func (f *systemFlags) config() (system.Config, error) {
 		Synchronous: sync,
 		Faults:      faults,
 		CallLatency: f.callLatency,
+		Retention:   f.retention,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }

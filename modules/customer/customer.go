@@ -78,7 +78,8 @@ func New(cfg Config) *Module {
 		now:   cfg.Now,
 		log:   cfg.Logger.With("module", contract.Module),
 	}
-	cfg.Bus.Subscribe(contract.Module, ordercontract.EventsTopic, m.db, m.out, m.onOrderEvent)
+	cfg.Bus.Subscribe(contract.Module, ordercontract.EventsTopic, m.db, m.out, m.onOrderEvent,
+		ordercontract.OrderCreated, ordercontract.OrderCancelled, ordercontract.OrderRejected)
 	cfg.Bus.Subscribe(contract.Module, contract.CommandsTopic, m.db, m.out, m.onCommand)
 	return m
 }

@@ -258,6 +258,16 @@ func (v *View) WaitFor(ctx context.Context, timeout time.Duration, positions ...
 	}
 }
 
+// StartAt makes the view in db treat every position of topic up to n as
+// read: a rebuild from a log whose older events were pruned starts there.
+func StartAt(ctx context.Context, db *storage.DB, p bus.Position) error {
+	return db.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto) VALUES (?, ?)
+			ON CONFLICT (topic) DO UPDATE SET upto = max(upto, excluded.upto)`, p.Topic, p.N)
+		return err
+	})
+}
+
 // ApplyBatch applies events to the view in db in one transaction: the way a
 // rebuild feeds the view from the source modules' logs.
 func ApplyBatch(ctx context.Context, db *storage.DB, events []bus.Envelope) error {

@@ -98,7 +98,9 @@ func New(cfg Config) (*Module, error) {
 	m.sagas = saga.NewEngine(saga.Config{DB: m.db, Outbox: m.out, RepliesTopic: contract.RepliesTopic,
 		Timeout: cfg.SagaTimeout, NewID: uuid.NewString, Now: cfg.Now})
 	m.registerSagas()
-	cfg.Bus.Subscribe(contract.Module, customercontract.EventsTopic, m.db, m.out, m.onCustomerEvent)
+	cfg.Bus.Subscribe(contract.Module, customercontract.EventsTopic, m.db, m.out, m.onCustomerEvent,
+		customercontract.CustomerCreditReserved, customercontract.CustomerCreditReservationFailed,
+		customercontract.CustomerValidationFailed)
 	cfg.Bus.Subscribe(contract.Module, contract.RepliesTopic, m.db, m.out, m.sagas.HandleReply)
 	return m, nil
 }

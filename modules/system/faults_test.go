@@ -19,6 +19,9 @@ import (
 type countDeliveries struct{ handled, duplicates atomic.Int64 }
 
 func (c *countDeliveries) Handled(d bus.Delivery) {
+	if d.Ignored {
+		return
+	}
 	if d.Duplicate {
 		c.duplicates.Add(1)
 	} else {

@@ -87,6 +87,11 @@ func replay(ctx context.Context, src, view *storage.DB, module, topic string, pr
 		if len(events) == 0 {
 			return applied, nil
 		}
+		if after == 0 && events[0].Position > 1 { // the log's start was pruned (retention)
+			if err := history.StartAt(ctx, view, bus.Position{Topic: topic, N: events[0].Position - 1}); err != nil {
+				return applied, err
+			}
+		}
 		if err := history.ApplyBatch(ctx, view, events); err != nil {
 			return applied, fmt.Errorf("rebuild from %s: %w", topic, err)
 		}

@@ -41,6 +41,8 @@ type Config struct {
 	Observer bus.Observer
 	// HoldDelivery starts the system with its relays held (see bus.Hold).
 	HoldDelivery bool
+	// Retention is how long outboxes keep delivered messages; 0 for ever.
+	Retention time.Duration
 	// CallLatency is added to every call the API composer makes across a
 	// service boundary, as a network would.
 	CallLatency time.Duration
@@ -107,7 +109,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, err
 	}
 
-	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
+	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
