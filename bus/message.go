@@ -37,6 +37,11 @@ type Message struct {
 	ReplyTo string
 	// Payload is marshalled to JSON.
 	Payload any
+	// Stream and Version place the message in an event stream: set by an
+	// event store whose events are the module's outbox rows (see
+	// storage/eventstore). Empty for other messages.
+	Stream  string
+	Version int64
 }
 
 // Envelope is a message as a consumer receives it.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ type Outbox struct {
 	saved     int64 // delivered as last written to outbox_relay
 	savedAt   time.Time
 	prunedAt  time.Time
+	kept      []string // topics retention never prunes
 	pending   map[string]*inFlight
 }
 
@@ -58,10 +60,18 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 		if id == "" {
 			id = o.newID()
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox
-			(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at)
-			VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?)`,
-			id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano())
+		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano()}
+		if m.Stream == "" {
+			_, err = tx.ExecContext(ctx, `INSERT INTO outbox
+				(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at)
+				VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?)`, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO outbox
+				(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at,
+				stream_id, stream_version)
+				VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?)`,
+				append(args, m.Stream, m.Version)...)
+		}
 		if err != nil {
 			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
@@ -188,6 +198,16 @@ func (o *Outbox) prune(ctx context.Context) error {
 	return o.Prune(ctx)
 }
 
+// Keep exempts topic from the retention setting: an event store's topic is
+// the state of its entities, and is kept whole.
+func (o *Outbox) Keep(topic string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !slices.Contains(o.kept, topic) {
+		o.kept = append(o.kept, topic)
+	}
+}
+
 // Prune applies the retention setting now.
 func (o *Outbox) Prune(ctx context.Context) error {
 	retention := o.bus.cfg.Retention
@@ -196,10 +216,13 @@ func (o *Outbox) Prune(ctx context.Context) error {
 	}
 	o.mu.Lock()
 	delivered := o.delivered // handled by every consumer
+	kept, _ := json.Marshal(append([]string{}, o.kept...))
 	o.mu.Unlock()
 	return o.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq <= ? AND created_at < ?
-			AND seq NOT IN (SELECT max(seq) FROM outbox GROUP BY topic)`, delivered, o.now().Add(-retention).UnixNano())
+			AND topic NOT IN (SELECT value FROM json_each(?))
+			AND seq NOT IN (SELECT max(seq) FROM outbox GROUP BY topic)`,
+			delivered, o.now().Add(-retention).UnixNano(), string(kept))
 		return err
 	})
 }

@@ -25,6 +25,7 @@ type systemFlags struct {
 	logLevel    string
 	callLatency time.Duration
 	retention   time.Duration
+	snapshots   int
 }
 
 func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
@@ -44,6 +45,7 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
 	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`)
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	fl.IntVar(&f.snapshots, "snapshot-every", 100, "snapshot each event-sourced customer every N events (0: never)")
 	fl.DurationVar(&f.retention, "retention", 0,
 		"how long outboxes keep delivered messages, the event log views are rebuilt from (0: for ever)")
 	if cmd.Name() != "queries" { // bench queries has its own default
@@ -60,6 +62,9 @@ func (f *systemFlags) config() (system.Config, error) {
 	sync, err := storage.ParseSynchronous(f.sync)
 	if err != nil {
 		return system.Config{}, fmt.Errorf("--sync: %w", err)
+	}
+	if f.snapshots < 0 {
+		return system.Config{}, fmt.Errorf("--snapshot-every must be 0 (never) or more")
 	}
 	if f.sagaTimeout <= 0 {
 		return system.Config{}, fmt.Errorf("--saga-timeout must be positive")
@@ -80,7 +85,13 @@ func (f *systemFlags) config() (system.Config, error) {
 		Faults:      faults,
 		CallLatency: f.callLatency,
 		Retention:   f.retention,
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		SnapshotEvery: func() int {
+			if f.snapshots == 0 {
+				return -1
+			}
+			return f.snapshots
+		}(),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }
 

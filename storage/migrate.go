@@ -12,6 +12,9 @@ import (
 type Migration struct {
 	Name string
 	SQL  string
+	// Check, if set, runs first in the migration's transaction and can
+	// refuse a file whose data the migration cannot carry over.
+	Check func(ctx context.Context, tx *sql.Tx) error
 }
 
 func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
@@ -26,6 +29,11 @@ func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
 	for i := version; i < len(migrations); i++ {
 		m := migrations[i]
 		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+			if m.Check != nil {
+				if err := m.Check(ctx, tx); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}

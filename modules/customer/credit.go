@@ -1,23 +1,85 @@
 package customer
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"time"
 
+	"sagalab/modules/customer/contract"
 	"sagalab/modules/money"
+	"sagalab/storage/eventstore"
 )
 
 // Customer is the Customer service's aggregate: a credit limit and the
-// credit reserved for orders.
+// credit reserved by open orders. It is never stored as such: it is the
+// result of applying its stream's events, from the start or from a
+// snapshot.
 type Customer struct {
-	ID          string
-	Name        string
-	CreditLimit money.Money
-	Reserved    money.Money
-	CreatedAt   time.Time
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	CreditLimit money.Money `json:"creditLimit"`
+	CreatedAt   time.Time   `json:"createdAt"`
+	// Reserved is the sum of Open.
+	Reserved money.Money `json:"reserved"`
+	// Open holds the credit each order with a live reservation holds.
+	Open map[string]money.Money `json:"open"`
+	// Version is the stream version the state reflects.
+	Version int64 `json:"version"`
 }
 
+// snapshotSchema is the version of Customer's snapshot encoding. Change it
+// whenever Customer's fields change meaning: older snapshots are then
+// ignored and streams replayed.
+const snapshotSchema = 1
+
 // Available is the credit that new orders may still reserve.
-func (c Customer) Available() money.Money { return c.CreditLimit - c.Reserved }
+func (c *Customer) Available() money.Money { return c.CreditLimit - c.Reserved }
+
+// clone returns a copy that shares nothing with c.
+func (c *Customer) clone() *Customer {
+	d := *c
+	d.Open = maps.Clone(c.Open)
+	return &d
+}
+
+// apply changes the state by one event of its stream.
+func (c *Customer) apply(e eventstore.Event) error {
+	switch e.Type {
+	case contract.CustomerCreated:
+		var p contract.CreatedEvent
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return fmt.Errorf("customer %s v%d: %w", e.Stream, e.Version, err)
+		}
+		c.ID, c.Name, c.CreditLimit, c.CreatedAt = p.CustomerID, p.Name, p.CreditLimit, p.CreatedAt
+	case contract.CustomerCreditReserved:
+		var p contract.CreditReserved
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return fmt.Errorf("customer %s v%d: %w", e.Stream, e.Version, err)
+		}
+		if c.Open == nil {
+			c.Open = map[string]money.Money{}
+		}
+		c.Open[p.OrderID] = p.OrderTotal
+		c.Reserved += p.OrderTotal
+	case contract.CustomerCreditReleased:
+		var p contract.CreditReleased
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return fmt.Errorf("customer %s v%d: %w", e.Stream, e.Version, err)
+		}
+		if amount, ok := c.Open[p.OrderID]; ok {
+			c.Reserved -= amount
+			delete(c.Open, p.OrderID)
+		}
+	case contract.CustomerCreditReservationFailed:
+		// The decision is remembered by the reservations projection; the
+		// credit does not change.
+	default:
+		return fmt.Errorf("customer %s v%d: unknown event %s", e.Stream, e.Version, e.Type)
+	}
+	c.Version = e.Version
+	return nil
+}
 
 // ReservationState is what became of an order's credit reservation.
 type ReservationState string
@@ -31,47 +93,47 @@ const (
 	Released ReservationState = "RELEASED"
 )
 
-// Reservation is the credit one order holds (or failed to get) from one
-// customer.
+// Reservation is the decision taken on one order's credit.
 type Reservation struct {
 	OrderID    string
 	CustomerID string
 	Amount     money.Money
 	State      ReservationState
-	Reason     string // why it failed
 }
 
-// reserve decides what reserving total for orderID does. prior is the
-// order's earlier reservation, if any: a decision once taken is never taken
-// again, so reserving twice is harmless. changed is false when nothing needs
-// saving.
-func reserve(c Customer, prior *Reservation, orderID string, total money.Money, reasonInsufficient string) (next Customer, r Reservation, changed bool) {
+// decideReserve returns the events that reserving total for orderID
+// produces. prior is the decision already taken on the order, if any: a
+// decision is never taken twice, so reserving again appends nothing.
+func decideReserve(c *Customer, prior *Reservation, orderID string, total money.Money, cause causation) []eventstore.NewEvent {
 	if prior != nil {
-		return c, *prior, false
+		return nil
 	}
-	r = Reservation{OrderID: orderID, CustomerID: c.ID, Amount: total}
 	if total > c.Available() {
-		r.State, r.Reason = Failed, reasonInsufficient
-		return c, r, true
+		return []eventstore.NewEvent{cause.event(contract.CustomerCreditReservationFailed,
+			contract.CreditFailed{CustomerID: c.ID, OrderID: orderID, Reason: contract.ReasonInsufficientCredit})}
 	}
-	r.State = Reserved
-	c.Reserved += total
-	return c, r, true
+	return []eventstore.NewEvent{cause.event(contract.CustomerCreditReserved,
+		contract.CreditReserved{CustomerID: c.ID, OrderID: orderID, OrderTotal: total})}
 }
 
-// release decides what releasing the credit of orderID does: a reservation
-// is given back once; a release with no reservation leaves a Released marker
-// so that a reservation arriving later is refused.
-func release(c Customer, prior *Reservation, orderID string) (next Customer, r Reservation, freed money.Money, changed bool) {
+// decideRelease returns the events that releasing orderID's credit
+// produces: the credit back, once; or, before any reservation, a release of
+// nothing that refuses a reservation arriving later.
+func decideRelease(c *Customer, prior *Reservation, orderID string, cause causation) []eventstore.NewEvent {
 	switch {
 	case prior == nil:
-		return c, Reservation{OrderID: orderID, CustomerID: c.ID, State: Released}, 0, true
+		return []eventstore.NewEvent{cause.event(contract.CustomerCreditReleased,
+			contract.CreditReleased{CustomerID: c.ID, OrderID: orderID})}
 	case prior.State == Reserved:
-		r = *prior
-		r.State = Released
-		c.Reserved -= r.Amount
-		return c, r, r.Amount, true
-	default:
-		return c, *prior, 0, false
+		return []eventstore.NewEvent{cause.event(contract.CustomerCreditReleased,
+			contract.CreditReleased{CustomerID: c.ID, OrderID: orderID, Amount: c.Open[orderID]})}
 	}
+	return nil
+}
+
+// causation is the message metadata events inherit from what caused them.
+type causation struct{ correlationID, causationID string }
+
+func (c causation) event(typ string, data any) eventstore.NewEvent {
+	return eventstore.NewEvent{Type: typ, Data: data, CorrelationID: c.correlationID, CausationID: c.causationID}
 }

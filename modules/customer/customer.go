@@ -1,5 +1,6 @@
 // Package customer is the Customer service: customers with a credit limit,
-// and the credit reserved for their orders. It owns customer.db.
+// and the credit reserved for their orders. It owns customer.db, where each
+// customer is stored as a stream of events (event sourcing).
 //
 // It takes part in the Create Order saga both ways: in choreography it reacts
 // to the Order service's events and publishes its own; in orchestration it
@@ -23,6 +24,7 @@ import (
 	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/storage"
+	"sagalab/storage/eventstore"
 )
 
 // FileName is the module's database file in the data directory.
@@ -32,23 +34,30 @@ const FileName = "customer.db"
 // with it.
 func Migrations() []storage.Migration { return migrations }
 
+// DefaultSnapshotEvery is how many events apart a customer's snapshots are.
+const DefaultSnapshotEvery = 100
+
 // Config wires a Module.
 type Config struct {
-	DB     *storage.DB
-	Bus    *bus.Bus
-	NewID  func() string    // customer ids; random UUIDs by default
-	Now    func() time.Time // time.Now by default
-	Logger *slog.Logger
+	DB  *storage.DB
+	Bus *bus.Bus
+	// SnapshotEvery saves a snapshot of a customer every so many events:
+	// 0 means DefaultSnapshotEvery, a negative number no snapshots.
+	SnapshotEvery int
+	NewID         func() string    // customer ids; random UUIDs by default
+	Now           func() time.Time // time.Now by default
+	Logger        *slog.Logger
 }
 
 // Module is the Customer service.
 type Module struct {
-	db    *storage.DB
-	out   *bus.Outbox
-	repo  Repository
-	newID func() string
-	now   func() time.Time
-	log   *slog.Logger
+	db     *storage.DB
+	out    *bus.Outbox
+	events *eventstore.Store
+	repo   repository
+	newID  func() string
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 var _ contract.Queries = (*Module)(nil)
@@ -70,13 +79,22 @@ func New(cfg Config) *Module {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	switch {
+	case cfg.SnapshotEvery == 0:
+		cfg.SnapshotEvery = DefaultSnapshotEvery
+	case cfg.SnapshotEvery < 0:
+		cfg.SnapshotEvery = 0
+	}
+	out := cfg.Bus.Outbox(contract.Module, cfg.DB)
+	events := eventstore.NewStore(cfg.DB, out, contract.EventsTopic)
 	m := &Module{
-		db:    cfg.DB,
-		out:   cfg.Bus.Outbox(contract.Module, cfg.DB),
-		repo:  sqlRepository{now: cfg.Now},
-		newID: cfg.NewID,
-		now:   cfg.Now,
-		log:   cfg.Logger.With("module", contract.Module),
+		db:     cfg.DB,
+		out:    out,
+		events: events,
+		repo:   repository{events: events, snapshotEvery: int64(cfg.SnapshotEvery)},
+		newID:  cfg.NewID,
+		now:    cfg.Now,
+		log:    cfg.Logger.With("module", contract.Module),
 	}
 	cfg.Bus.Subscribe(contract.Module, ordercontract.EventsTopic, m.db, m.out, m.onOrderEvent,
 		ordercontract.OrderCreated, ordercontract.OrderCancelled, ordercontract.OrderRejected)
@@ -84,11 +102,13 @@ func New(cfg Config) *Module {
 	return m
 }
 
-// Outbox is the module's outbox (its published messages).
+// Outbox is the module's outbox: its event store's events and its other
+// messages.
 func (m *Module) Outbox() *bus.Outbox { return m.out }
 
-// Create adds a customer and emits CustomerCreated, in one local
-// transaction. It returns the new customer's id.
+// Create adds a customer: the first event of a new stream, CustomerCreated,
+// which is also the message the bus publishes. It returns the new
+// customer's id.
 func (m *Module) Create(ctx context.Context, name string, creditLimit money.Money) (string, error) {
 	id, _, err := m.create(ctx, name, creditLimit)
 	return id, err
@@ -106,19 +126,15 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 	case creditLimit < 0 || creditLimit > money.Max:
 		return "", bus.Position{}, fmt.Errorf("%w: creditLimit must be from 0.00 to %s", ErrInvalid, money.Max)
 	}
-	c := Customer{ID: m.newID(), Name: name, CreditLimit: creditLimit, CreatedAt: m.now()}
+	c := &Customer{ID: m.newID()}
+	created := causation{correlationID: c.ID}.event(contract.CustomerCreated,
+		contract.CreatedEvent{CustomerID: c.ID, Name: name, CreditLimit: creditLimit, CreatedAt: m.now()})
 	var pos bus.Position
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		if err := m.repo.Add(ctx, tx, c); err != nil {
+		if err := m.repo.save(ctx, tx, c, []eventstore.NewEvent{created}); err != nil {
 			return err
 		}
-		err := m.out.Write(ctx, tx, bus.Message{
-			Topic: contract.EventsTopic, Type: contract.CustomerCreated, CorrelationID: c.ID,
-			Payload: contract.CreatedEvent{CustomerID: c.ID, Name: c.Name, CreditLimit: c.CreditLimit, CreatedAt: c.CreatedAt},
-		})
-		if err != nil {
-			return err
-		}
+		var err error
 		pos, err = m.out.PositionOf(ctx, tx, c.ID, contract.CustomerCreated)
 		return err
 	})
@@ -129,13 +145,9 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 	return c.ID, pos, nil
 }
 
-// Customer returns one customer.
+// Customer returns one customer, from the module's projection.
 func (m *Module) Customer(ctx context.Context, id string) (contract.Customer, error) {
-	c, err := m.repo.Get(ctx, m.db.Reader(), id)
-	if err != nil {
-		return contract.Customer{}, err
-	}
-	return view(c), nil
+	return viewCustomer(ctx, m.db.Reader(), id)
 }
 
 // Customers returns every customer, oldest first.
@@ -145,17 +157,35 @@ func (m *Module) Customers(ctx context.Context) ([]contract.Customer, error) {
 
 // CustomersCreatedAfter returns the customers created after t, oldest first.
 func (m *Module) CustomersCreatedAfter(ctx context.Context, t time.Time) ([]contract.Customer, error) {
-	cs, err := m.repo.List(ctx, m.db.Reader(), t)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]contract.Customer, len(cs))
-	for i, c := range cs {
-		out[i] = view(c)
-	}
-	return out, nil
+	return viewCustomers(ctx, m.db.Reader(), t)
 }
 
-func view(c Customer) contract.Customer {
-	return contract.Customer{ID: c.ID, Name: c.Name, CreditLimit: c.CreditLimit, AvailableCredit: c.Available(), CreatedAt: c.CreatedAt}
+// State is a customer's aggregate state, as of some version of its stream.
+type State struct {
+	Customer
+	Available money.Money
+}
+
+// StateAt rebuilds customer id's state as of stream version version (0: the
+// latest) by replaying its events: time travel.
+func (m *Module) StateAt(ctx context.Context, id string, version int64) (State, error) {
+	c, err := m.repo.loadAt(ctx, m.db.Reader(), id, version)
+	if err != nil {
+		return State{}, err
+	}
+	return State{Customer: *c, Available: c.Available()}, nil
+}
+
+// Events returns customer id's stream, oldest first.
+func (m *Module) Events(ctx context.Context, id string) ([]eventstore.Event, error) {
+	evs, err := m.events.Load(ctx, m.db.Reader(), id, 0, 0)
+	if err == nil && len(evs) == 0 {
+		return nil, contract.ErrNotFound
+	}
+	return evs, err
+}
+
+// EventStats describes the module's event store.
+func (m *Module) EventStats(ctx context.Context) (eventstore.Stats, error) {
+	return m.events.Stats(ctx)
 }

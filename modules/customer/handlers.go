@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"sagalab/bus"
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/storage/eventstore"
 )
 
 // outcome is what a credit reservation came to.
@@ -21,67 +23,80 @@ const (
 	outcomeClosed // the order's credit was already released: nothing to say
 )
 
+// maxAttempts bounds how often a command is retried on a fresh load when its
+// stream moved on meanwhile.
+const maxAttempts = 5
+
+// command runs decide on a fresh load of customer id and saves the events it
+// returns, retrying when another writer appended to the stream in between.
+func (m *Module) command(ctx context.Context, tx *sql.Tx, id string,
+	decide func(c *Customer, prior *Reservation) []eventstore.NewEvent, orderID string) (*Customer, *Reservation, error) {
+	for attempt := 1; ; attempt++ {
+		c, err := m.repo.load(ctx, tx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		prior, err := reservation(ctx, tx, orderID)
+		if err != nil {
+			return nil, nil, err
+		}
+		before := c.clone()
+		err = m.repo.save(ctx, tx, c, decide(before, prior))
+		var conflict *eventstore.ConcurrencyError
+		if errors.As(err, &conflict) && attempt < maxAttempts {
+			m.log.Debug("stream moved on; retrying the command", "customer", id, "attempt", attempt)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		after, err := reservation(ctx, tx, orderID)
+		return c, after, err
+	}
+}
+
 // reserveCredit is local transaction T2 of the Create Order saga: it
 // reserves total for orderID if the customer's available credit allows.
-func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, customerID, orderID string, total money.Money) (outcome, error) {
-	prior, err := m.repo.Reservation(ctx, tx, orderID)
-	if err != nil {
-		return 0, err
-	}
-	c, err := m.repo.Get(ctx, tx, customerID)
-	if errors.Is(err, contract.ErrNotFound) {
-		if prior != nil && prior.State == Released {
-			return outcomeClosed, nil
-		}
+func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, customerID, orderID string, total money.Money) (outcome, error) {
+	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
+	_, r, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
+		return decideReserve(c, prior, orderID, total, why)
+	}, orderID)
+	switch {
+	case errors.Is(err, contract.ErrNotFound):
 		return outcomeUnknownCustomer, nil
-	}
-	if err != nil {
+	case err != nil:
 		return 0, err
-	}
-	next, r, changed := reserve(c, prior, orderID, total, contract.ReasonInsufficientCredit)
-	if changed {
-		if err := m.repo.SaveReservation(ctx, tx, &next, r); err != nil {
-			return 0, err
-		}
+	case r == nil:
+		return 0, fmt.Errorf("reserve credit for order %s: no decision recorded", orderID)
 	}
 	switch r.State {
 	case Reserved:
 		return outcomeReserved, nil
 	case Failed:
 		return outcomeInsufficient, nil
-	default:
-		return outcomeClosed, nil
 	}
+	return outcomeClosed, nil
 }
 
 // releaseCredit is the compensation of reserveCredit: it gives back what
 // orderID holds, and returns the amount freed.
-func (m *Module) releaseCredit(ctx context.Context, tx *sql.Tx, customerID, orderID string) (money.Money, error) {
-	prior, err := m.repo.Reservation(ctx, tx, orderID)
-	if err != nil {
-		return 0, err
+func (m *Module) releaseCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, customerID, orderID string) (money.Money, error) {
+	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
+	var freed money.Money
+	_, _, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
+		freed = c.Open[orderID]
+		return decideRelease(c, prior, orderID, why)
+	}, orderID)
+	if errors.Is(err, contract.ErrNotFound) {
+		return 0, nil // nothing was ever reserved by a customer that does not exist
 	}
-	c, err := m.repo.Get(ctx, tx, customerID)
-	unknown := errors.Is(err, contract.ErrNotFound)
-	if err != nil && !unknown {
-		return 0, err
-	}
-	if unknown {
-		c = Customer{ID: customerID}
-	}
-	next, r, freed, changed := release(c, prior, orderID)
-	if !changed {
-		return 0, nil
-	}
-	owner := &next
-	if unknown || freed == 0 {
-		owner = nil
-	}
-	return freed, m.repo.SaveReservation(ctx, tx, owner, r)
+	return freed, err
 }
 
 // onOrderEvent is the choreography side: the Customer service reacts to the
-// Order service's events for orders whose saga is choreographed.
+// Order service's events for orders whose saga is choreographed. Its own
+// events, appended to the customer's stream, are the messages it publishes.
 func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
 	switch env.Type {
 	case ordercontract.OrderCreated:
@@ -92,22 +107,13 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 		if e.SagaMode != ordercontract.Choreography {
 			return nil // the orchestrator will send ReserveCredit
 		}
-		out, err := m.reserveCredit(ctx, tx, e.CustomerID, e.OrderID, e.OrderTotal)
-		if err != nil {
+		out, err := m.reserveCredit(ctx, tx, env, e.CustomerID, e.OrderID, e.OrderTotal)
+		if err != nil || out != outcomeUnknownCustomer {
 			return err
 		}
-		switch out {
-		case outcomeReserved:
-			return m.emit(ctx, tx, env, contract.CustomerCreditReserved,
-				contract.CreditReserved{CustomerID: e.CustomerID, OrderID: e.OrderID, OrderTotal: e.OrderTotal})
-		case outcomeInsufficient:
-			return m.emit(ctx, tx, env, contract.CustomerCreditReservationFailed,
-				contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonInsufficientCredit})
-		case outcomeUnknownCustomer:
-			return m.emit(ctx, tx, env, contract.CustomerValidationFailed,
-				contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonUnknownCustomer})
-		}
-		return nil
+		// No customer, no stream: the answer is a plain message.
+		return m.out.Write(ctx, tx, env.Caused(contract.EventsTopic, contract.CustomerValidationFailed,
+			contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonUnknownCustomer}))
 	case ordercontract.OrderCancelled:
 		var e ordercontract.CancelledEvent
 		if err := env.Decode(&e); err != nil {
@@ -116,7 +122,8 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 		if e.SagaMode != ordercontract.Choreography {
 			return nil // the Cancel Order saga sends ReleaseCredit
 		}
-		return m.releaseAndEmit(ctx, tx, env, e.CustomerID, e.OrderID)
+		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
+		return err
 	case ordercontract.OrderRejected:
 		var e ordercontract.RejectedEvent
 		if err := env.Decode(&e); err != nil {
@@ -127,22 +134,10 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 		if e.SagaMode != ordercontract.Choreography || e.Reason != ordercontract.ReasonTimeout {
 			return nil
 		}
-		return m.releaseAndEmit(ctx, tx, env, e.CustomerID, e.OrderID)
-	}
-	return nil
-}
-
-func (m *Module) releaseAndEmit(ctx context.Context, tx *sql.Tx, env bus.Envelope, customerID, orderID string) error {
-	freed, err := m.releaseCredit(ctx, tx, customerID, orderID)
-	if err != nil || freed == 0 {
+		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
 		return err
 	}
-	return m.emit(ctx, tx, env, contract.CustomerCreditReleased,
-		contract.CreditReleased{CustomerID: customerID, OrderID: orderID, Amount: freed})
-}
-
-func (m *Module) emit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, typ string, payload any) error {
-	return m.out.Write(ctx, tx, cause.Caused(contract.EventsTopic, typ, payload))
+	return nil
 }
 
 // onCommand is the orchestration side: the Customer service carries out
@@ -161,7 +156,7 @@ func (m *Module) onCommand(ctx context.Context, tx *sql.Tx, env bus.Envelope) er
 		if err := env.Decode(&c); err != nil {
 			return err
 		}
-		out, err := m.reserveCredit(ctx, tx, c.CustomerID, c.OrderID, c.OrderTotal)
+		out, err := m.reserveCredit(ctx, tx, env, c.CustomerID, c.OrderID, c.OrderTotal)
 		if err != nil {
 			return err
 		}
@@ -182,7 +177,7 @@ func (m *Module) onCommand(ctx context.Context, tx *sql.Tx, env bus.Envelope) er
 		if err := env.Decode(&c); err != nil {
 			return err
 		}
-		freed, err := m.releaseCredit(ctx, tx, c.CustomerID, c.OrderID)
+		freed, err := m.releaseCredit(ctx, tx, env, c.CustomerID, c.OrderID)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,71 +11,161 @@ import (
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	"sagalab/storage"
+	"sagalab/storage/eventstore"
 )
 
-// Repository keeps customers and their reservations. It is the one place
-// that knows how they are stored, so the state tables can give way to an
-// event store without touching the service.
-type Repository interface {
-	Add(ctx context.Context, tx *sql.Tx, c Customer) error
-	// Get returns contract.ErrNotFound for an unknown id.
-	Get(ctx context.Context, q storage.Querier, id string) (Customer, error)
-	// List returns the customers created after t, oldest first.
-	List(ctx context.Context, q storage.Querier, after time.Time) ([]Customer, error)
-	Reservation(ctx context.Context, tx *sql.Tx, orderID string) (*Reservation, error)
-	// SaveReservation stores r and, when c is not nil, c's reserved total.
-	SaveReservation(ctx context.Context, tx *sql.Tx, c *Customer, r Reservation) error
+// repository loads and saves Customer aggregates as event streams, and
+// keeps the module's projections in step with every append.
+type repository struct {
+	events *eventstore.Store
+	// snapshotEvery saves a snapshot each time a stream crosses a multiple
+	// of it; 0 disables snapshots.
+	snapshotEvery int64
 }
 
-// sqlRepository is Repository on the customers and credit_reservations
-// tables.
-type sqlRepository struct {
-	now func() time.Time
+// load rebuilds a customer from its latest usable snapshot and the events
+// after it. It returns contract.ErrNotFound for a stream with no events.
+func (r repository) load(ctx context.Context, q storage.Querier, id string) (*Customer, error) {
+	return r.loadAt(ctx, q, id, 0)
 }
 
-func (s sqlRepository) Add(ctx context.Context, tx *sql.Tx, c Customer) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO customers (id, name, credit_limit, reserved, created_at)
-		VALUES (?, ?, ?, ?, ?)`, c.ID, c.Name, c.CreditLimit, c.Reserved, c.CreatedAt.UnixNano())
+// loadAt rebuilds a customer as of version upto (0: the latest): time travel
+// by replay.
+func (r repository) loadAt(ctx context.Context, q storage.Querier, id string, upto int64) (*Customer, error) {
+	c := &Customer{}
+	if r.snapshotEvery > 0 {
+		sn, ok, err := r.events.LatestSnapshot(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok && sn.Schema == snapshotSchema && (upto == 0 || sn.Version <= upto) {
+			if err := json.Unmarshal(sn.Data, c); err != nil {
+				return nil, fmt.Errorf("decode snapshot of customer %s: %w", id, err)
+			}
+		}
+	}
+	events, err := r.events.Load(ctx, q, id, c.Version, upto)
 	if err != nil {
-		return fmt.Errorf("insert customer %s: %w", c.ID, err)
+		return nil, err
+	}
+	for _, e := range events {
+		if err := c.apply(e); err != nil {
+			return nil, err
+		}
+	}
+	if c.Version == 0 {
+		return nil, contract.ErrNotFound
+	}
+	return c, nil
+}
+
+// save appends events to c's stream if it is still at c.Version, applies
+// them to c and to the projections, and saves a snapshot when one is due.
+func (r repository) save(ctx context.Context, tx *sql.Tx, c *Customer, events []eventstore.NewEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	before := c.Version
+	stored, err := r.events.Append(ctx, tx, c.ID, before, events...)
+	if err != nil {
+		return err
+	}
+	for _, e := range stored {
+		if err := c.apply(e); err != nil {
+			return err
+		}
+		if err := project(ctx, tx, c, e); err != nil {
+			return err
+		}
+	}
+	if n := r.snapshotEvery; n > 0 && c.Version/n > before/n {
+		return r.events.SaveSnapshot(ctx, tx, c.ID, c.Version, snapshotSchema, c)
 	}
 	return nil
 }
 
-const customerColumns = `id, name, credit_limit, reserved, created_at`
-
-func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
-	var c Customer
-	var limit, reserved, created int64
-	if err := row.Scan(&c.ID, &c.Name, &limit, &reserved, &created); err != nil {
-		return Customer{}, err
-	}
-	c.CreditLimit, c.Reserved, c.CreatedAt = money.Money(limit), money.Money(reserved), time.Unix(0, created)
-	return c, nil
-}
-
-func (s sqlRepository) Get(ctx context.Context, q storage.Querier, id string) (Customer, error) {
-	c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Customer{}, contract.ErrNotFound
+// project updates the projections with event e, c being the state after it.
+func project(ctx context.Context, tx *sql.Tx, c *Customer, e eventstore.Event) error {
+	var err error
+	switch e.Type {
+	case contract.CustomerCreated:
+		_, err = tx.ExecContext(ctx, `INSERT INTO customer_view (id, name, credit_limit, reserved, created_at, version)
+			VALUES (?, ?, ?, 0, ?, ?)`, c.ID, c.Name, c.CreditLimit, c.CreatedAt.UnixNano(), c.Version)
+	case contract.CustomerCreditReserved, contract.CustomerCreditReservationFailed, contract.CustomerCreditReleased:
+		var p struct {
+			OrderID    string      `json:"orderId"`
+			OrderTotal money.Money `json:"orderTotal"`
+		}
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return fmt.Errorf("project %s: %w", e.Type, err)
+		}
+		state := map[string]ReservationState{contract.CustomerCreditReserved: Reserved,
+			contract.CustomerCreditReservationFailed: Failed, contract.CustomerCreditReleased: Released}[e.Type]
+		_, err = tx.ExecContext(ctx, `INSERT INTO reservation_view (order_id, customer_id, amount, state) VALUES (?, ?, ?, ?)
+			ON CONFLICT (order_id) DO UPDATE SET state = excluded.state`, p.OrderID, c.ID, p.OrderTotal, state)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE customer_view SET reserved = ?, version = ? WHERE id = ?`, c.Reserved, c.Version, c.ID)
+		}
 	}
 	if err != nil {
-		return Customer{}, fmt.Errorf("load customer %s: %w", id, err)
+		return fmt.Errorf("project %s of customer %s: %w", e.Type, c.ID, err)
+	}
+	return nil
+}
+
+// reservation returns the decision taken on orderID's credit, if any.
+func reservation(ctx context.Context, tx *sql.Tx, orderID string) (*Reservation, error) {
+	var r Reservation
+	var amount int64
+	err := tx.QueryRowContext(ctx, `SELECT order_id, customer_id, amount, state FROM reservation_view WHERE order_id = ?`,
+		orderID).Scan(&r.OrderID, &r.CustomerID, &amount, &r.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reservation of order %s: %w", orderID, err)
+	}
+	r.Amount = money.Money(amount)
+	return &r, nil
+}
+
+const customerColumns = `id, name, credit_limit, reserved, created_at`
+
+func scanCustomer(row interface{ Scan(...any) error }) (contract.Customer, error) {
+	var c contract.Customer
+	var limit, reserved, created int64
+	if err := row.Scan(&c.ID, &c.Name, &limit, &reserved, &created); err != nil {
+		return contract.Customer{}, err
+	}
+	c.CreditLimit, c.AvailableCredit, c.CreatedAt = money.Money(limit), money.Money(limit-reserved), time.Unix(0, created)
+	return c, nil
+}
+
+// viewCustomer reads one customer from the customer_view projection.
+func viewCustomer(ctx context.Context, q storage.Querier, id string) (contract.Customer, error) {
+	c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customer_view WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return contract.Customer{}, contract.ErrNotFound
+	}
+	if err != nil {
+		return contract.Customer{}, fmt.Errorf("customer %s: %w", id, err)
 	}
 	return c, nil
 }
 
-func (s sqlRepository) List(ctx context.Context, q storage.Querier, after time.Time) ([]Customer, error) {
+// viewCustomers reads the customers created after t, oldest first.
+func viewCustomers(ctx context.Context, q storage.Querier, after time.Time) ([]contract.Customer, error) {
 	from := int64(-1 << 63)
 	if !after.IsZero() {
 		from = after.UnixNano()
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE created_at > ? ORDER BY created_at, id`, from)
+	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns+` FROM customer_view WHERE created_at > ?
+		ORDER BY created_at, id`, from)
 	if err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
 	defer rows.Close()
-	var out []Customer
+	var out []contract.Customer
 	for rows.Next() {
 		c, err := scanCustomer(rows)
 		if err != nil {
@@ -83,37 +174,4 @@ func (s sqlRepository) List(ctx context.Context, q storage.Querier, after time.T
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-func (s sqlRepository) Reservation(ctx context.Context, tx *sql.Tx, orderID string) (*Reservation, error) {
-	var r Reservation
-	var amount int64
-	err := tx.QueryRowContext(ctx, `SELECT order_id, customer_id, amount, state, reason
-		FROM credit_reservations WHERE order_id = ?`, orderID).Scan(&r.OrderID, &r.CustomerID, &amount, &r.State, &r.Reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load reservation of order %s: %w", orderID, err)
-	}
-	r.Amount = money.Money(amount)
-	return &r, nil
-}
-
-func (s sqlRepository) SaveReservation(ctx context.Context, tx *sql.Tx, c *Customer, r Reservation) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO credit_reservations (order_id, customer_id, amount, state, reason, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (order_id) DO UPDATE SET amount = excluded.amount, state = excluded.state,
-			reason = excluded.reason, updated_at = excluded.updated_at`,
-		r.OrderID, r.CustomerID, r.Amount, r.State, r.Reason, s.now().UnixNano())
-	if err != nil {
-		return fmt.Errorf("save reservation of order %s: %w", r.OrderID, err)
-	}
-	if c == nil {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE customers SET reserved = ? WHERE id = ?`, c.Reserved, c.ID); err != nil {
-		return fmt.Errorf("save credit of customer %s: %w", c.ID, err)
-	}
-	return nil
 }

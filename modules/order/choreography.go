@@ -3,6 +3,7 @@ package order
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"sagalab/bus"
 	customercontract "sagalab/modules/customer/contract"
@@ -31,5 +32,18 @@ func (m *Module) onCustomerEvent(ctx context.Context, tx *sql.Tx, env bus.Envelo
 	if err := env.Decode(&e); err != nil {
 		return err
 	}
+	o, err := m.store.get(ctx, tx, e.OrderID)
+	if err != nil || o.SagaMode != contract.Choreography {
+		// An orchestrated order hears from the Customer service by reply;
+		// its events are for whoever watches.
+		return ignoreNotFound(err)
+	}
 	return m.finish(ctx, tx, &env, e.OrderID, to, reason)
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, contract.ErrNotFound) {
+		return nil
+	}
+	return err
 }

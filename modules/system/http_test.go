@@ -132,7 +132,7 @@ func TestHTTPBadRequests(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []string{`SELECT count(*) FROM customers`, `SELECT count(*) FROM outbox`} {
+	for _, q := range []string{`SELECT count(*) FROM customer_view`, `SELECT count(*) FROM outbox`} {
 		if n := count(t, s.DataDir()+"/customer.db", q); n != 0 {
 			t.Errorf("customer.db: %s = %d after bad requests, want 0", q, n)
 		}

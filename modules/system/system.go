@@ -43,6 +43,9 @@ type Config struct {
 	HoldDelivery bool
 	// Retention is how long outboxes keep delivered messages; 0 for ever.
 	Retention time.Duration
+	// SnapshotEvery saves a customer's snapshot every so many events: 0
+	// means the default (100), a negative number none.
+	SnapshotEvery int
 	// CallLatency is added to every call the API composer makes across a
 	// service boundary, as a network would.
 	CallLatency time.Duration
@@ -113,7 +116,8 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Customers = customer.New(customer.Config{DB: customerDB, Bus: s.Bus, NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
+	s.Customers = customer.New(customer.Config{DB: customerDB, Bus: s.Bus, SnapshotEvery: cfg.SnapshotEvery,
+		NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
 	s.Orders, err = order.New(order.Config{DB: orderDB, Bus: s.Bus, DefaultMode: cfg.SagaMode,
 		SagaTimeout: cfg.SagaTimeout, NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
 	if err != nil {
