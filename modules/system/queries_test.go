@@ -266,7 +266,7 @@ func TestRetentionAndRebuild(t *testing.T) {
 	if n := count(t, dir+"/order.db", `SELECT count(*) FROM outbox`); n > 2 {
 		t.Fatalf("%d rows left in the order outbox after pruning, want at most one per topic", n)
 	}
-	if n := count(t, dir+"/customer.db", `SELECT count(*) FROM outbox WHERE stream_id IS NULL AND topic = 'customer.events'`)+
+	if n := count(t, dir+"/customer.db", `SELECT count(*) FROM outbox WHERE stream_id IS NULL AND topic = 'customer.events'`) +
 		count(t, dir+"/customer.db", `SELECT count(*) FROM outbox WHERE stream_id IS NOT NULL`); n < 3+9 {
 		t.Fatalf("%d customer events left after pruning: the event store's topic must be kept whole", n)
 	}
