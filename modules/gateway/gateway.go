@@ -7,6 +7,7 @@ package gateway
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -34,8 +35,29 @@ type trip struct {
 
 // call waits out the simulated latency and counts a round trip of rows rows.
 func (t *trip) call(ctx context.Context, rows int) error {
-	if t.latency > 0 {
-		timer := time.NewTimer(t.latency)
+	if err := sleep(ctx, t.latency); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.stats.RoundTrips++
+	t.stats.RowsFetched += rows
+	t.mu.Unlock()
+	return nil
+}
+
+// timerSlack is how late a timer may fire: timers are coarse on some
+// machines (about 1ms here), too coarse for sub-millisecond latencies.
+const timerSlack = 2 * time.Millisecond
+
+// sleep waits d precisely: a timer for most of it, then yielding until the
+// deadline.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	deadline := time.Now().Add(d)
+	if d > timerSlack {
+		timer := time.NewTimer(d - timerSlack)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
@@ -43,10 +65,12 @@ func (t *trip) call(ctx context.Context, rows int) error {
 			return ctx.Err()
 		}
 	}
-	t.mu.Lock()
-	t.stats.RoundTrips++
-	t.stats.RowsFetched += rows
-	t.mu.Unlock()
+	for time.Now().Before(deadline) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		runtime.Gosched()
+	}
 	return nil
 }
 
