@@ -21,7 +21,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -106,7 +105,6 @@ type Bus struct {
 	consumers map[string]map[string]bool // topic -> consumer names
 	gates     map[string]*gate           // consumer -> pause gate
 
-	held    atomic.Bool
 	stop    context.CancelFunc
 	relays  sync.WaitGroup
 	closing chan struct{}
@@ -359,16 +357,36 @@ func (b *Bus) Idle() bool {
 	return true
 }
 
-// Hold stops the relays from publishing: committed messages stay in the
-// outboxes, as if the process had crashed right after its local commits.
-func (b *Bus) Hold() { b.held.Store(true) }
+// Hold stops the relays of the named modules (all when none is named) from
+// publishing: committed messages stay in their outboxes, as if the process
+// had crashed right after its local commits.
+func (b *Bus) Hold(sources ...string) {
+	for _, o := range b.outboxesNamed(sources) {
+		o.held.Store(true)
+	}
+}
 
-// Release lets the relays publish again and wakes them.
-func (b *Bus) Release() {
-	b.held.Store(false)
-	for _, o := range b.outboxList() {
+// Release lets the relays of the named modules (all when none is named)
+// publish again, and wakes them.
+func (b *Bus) Release(sources ...string) {
+	for _, o := range b.outboxesNamed(sources) {
+		o.held.Store(false)
 		o.Notify()
 	}
+}
+
+func (b *Bus) outboxesNamed(sources []string) []*Outbox {
+	all := b.outboxList()
+	if len(sources) == 0 {
+		return all
+	}
+	var out []*Outbox
+	for _, o := range all {
+		if slices.Contains(sources, o.source) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // PauseConsumer holds every message for consumer until ResumeConsumer: the

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -26,6 +27,7 @@ type Outbox struct {
 	newID  func() string
 	now    func() time.Time
 	wake   chan struct{}
+	held   atomic.Bool // see Bus.Hold
 
 	mu        sync.Mutex
 	published int64 // highest seq handed to the pub/sub
@@ -158,7 +160,7 @@ func (o *Outbox) run(ctx context.Context, log *slog.Logger) {
 	tick := time.NewTicker(o.bus.cfg.PollInterval)
 	defer tick.Stop()
 	for {
-		if !o.bus.held.Load() {
+		if !o.held.Load() {
 			o.relayOnce(ctx, log)
 		}
 		select {

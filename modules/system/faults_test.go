@@ -11,6 +11,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"sagalab/bus"
+	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
 )
@@ -191,4 +192,56 @@ func count(t testing.TB, path, query string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A crash between the Customer service's append and its publish loses
+// nothing: the event is in the event store, which is the outbox, so the next
+// start publishes it; the Order service handles it once.
+func TestCrashBetweenAppendAndPublish(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := mustCustomer(t, s, "John", "15.00")
+			settled(t, s)
+			s.Bus.Hold("customer")
+			id := mustOrder(t, s, c, "12.34", "")
+			eventually(t, "the reservation to be appended", func() bool { return available(t, s, c) == 266 })
+			if o, _ := s.Orders.Order(context.Background(), id); o.State != ordercontract.Pending {
+				t.Fatalf("before the restart the order is %s, want PENDING (nothing was published)", o.State)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			s = start(t, Config{DataDir: dir, SagaMode: mode})
+			if o := final(t, s, id); o.State != ordercontract.Approved {
+				t.Fatalf("after restart the order is %s, want APPROVED", o.State)
+			}
+			settled(t, s)
+			var eventID string
+			db, err := sql.Open("sqlite3", "file:"+dir+"/customer.db?mode=ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			err = db.QueryRow(`SELECT message_id FROM outbox WHERE stream_id IS NOT NULL AND type = ?`,
+				customercontract.CustomerCreditReserved).Scan(&eventID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, consumer := range []string{"order", "history"} {
+				file := map[string]string{"order": "order.db", "history": "history.db"}[consumer]
+				if n := count(t, dir+"/"+file, `SELECT count(*) FROM inbox WHERE message_id = '`+eventID+`'`); n != 1 {
+					t.Fatalf("%s recorded the event %d times, want once", consumer, n)
+				}
+			}
+			if got := available(t, s, c); got != 266 {
+				t.Fatalf("available credit %s, want 2.66", got)
+			}
+		})
+	}
 }

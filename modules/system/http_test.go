@@ -1,6 +1,7 @@
 package system
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -141,5 +142,52 @@ func TestHTTPBadRequests(t *testing.T) {
 		if n := count(t, s.DataDir()+"/order.db", q); n != 0 {
 			t.Errorf("order.db: %s = %d after bad requests, want 0", q, n)
 		}
+	}
+}
+
+// The event-sourced customer over HTTP: its stream, and its state as of a
+// version.
+func TestCustomerEventsAndTimeTravel(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			s := start(t, Config{SagaMode: mode})
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			c := mustCustomer(t, s, "John", "15.00")
+			o := final(t, s, mustOrder(t, s, c, "12.34", "")).ID
+			settled(t, s)
+			if _, err := s.Orders.Cancel(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+			settled(t, s)
+
+			code, body := call(t, srv, "GET", "/customers/"+c+"/events", "")
+			events := body["events"].([]any)
+			var types []string
+			for _, e := range events {
+				types = append(types, e.(map[string]any)["type"].(string))
+			}
+			want := "CustomerCreated CustomerCreditReserved CustomerCreditReleased"
+			if code != 200 || strings.Join(types, " ") != want {
+				t.Fatalf("events = %d %v, want %s", code, types, want)
+			}
+			for v, avail := range map[string]string{"1": "15.00", "2": "2.66", "3": "15.00"} {
+				code, body := call(t, srv, "GET", "/customers/"+c+"?atVersion="+v, "")
+				if code != 200 || body["availableCredit"].(map[string]any)["amount"] != avail {
+					t.Errorf("atVersion=%s: %d %v, want %s available", v, code, body, avail)
+				}
+			}
+			for _, bad := range []string{"0", "x", "-1"} {
+				if code, _ := call(t, srv, "GET", "/customers/"+c+"?atVersion="+bad, ""); code != 400 {
+					t.Errorf("atVersion=%s: %d, want 400", bad, code)
+				}
+			}
+			if code, _ := call(t, srv, "GET", "/customers/"+c+"?atVersion=9", ""); code != 404 {
+				t.Errorf("atVersion beyond the stream: %d, want 404", code)
+			}
+			if code, _ := call(t, srv, "GET", "/customers/nobody/events", ""); code != 404 {
+				t.Errorf("events of an unknown customer: %d, want 404", code)
+			}
+		})
 	}
 }
