@@ -53,6 +53,14 @@ func (o *Outbox) Source() string { return o.source }
 // Write adds msgs to the outbox inside tx. They are published after tx
 // commits and the caller calls Notify (the bus does it for its consumers).
 func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
+	var plain, streamed *sql.Stmt // prepared once when writing several
+	defer func() {
+		for _, st := range []*sql.Stmt{plain, streamed} {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
 	for _, m := range msgs {
 		payload, err := json.Marshal(m.Payload)
 		if err != nil {
@@ -63,16 +71,19 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 			id = o.newID()
 		}
 		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano()}
-		if m.Stream == "" {
-			_, err = tx.ExecContext(ctx, `INSERT INTO outbox
-				(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at)
-				VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?)`, args...)
+		query, stmt := insertPlain, &plain
+		if m.Stream != "" {
+			query, stmt, args = insertStreamed, &streamed, append(args, m.Stream, m.Version)
+		}
+		if len(msgs) > 1 && *stmt == nil {
+			if *stmt, err = tx.PrepareContext(ctx, query); err != nil {
+				return fmt.Errorf("write to the %s outbox: %w", o.source, err)
+			}
+		}
+		if *stmt != nil {
+			_, err = (*stmt).ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO outbox
-				(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at,
-				stream_id, stream_version)
-				VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?)`,
-				append(args, m.Stream, m.Version)...)
+			_, err = tx.ExecContext(ctx, query, args...)
 		}
 		if err != nil {
 			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
@@ -80,6 +91,19 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 	}
 	return nil
 }
+
+// The outbox inserts: a message gets the next position on its topic in the
+// same statement, so positions have no gaps even when transactions roll
+// back.
+const (
+	insertPlain = `INSERT INTO outbox
+		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at)
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?)`
+	insertStreamed = `INSERT INTO outbox
+		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at,
+		stream_id, stream_version)
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?)`
+)
 
 // PositionOf returns the position of the newest message of type typ with
 // correlationID, read inside tx: a write reports it so that a reader can wait

@@ -106,19 +106,21 @@ func (s *Store) Append(ctx context.Context, tx *sql.Tx, stream string, expectedV
 		return nil, &ConcurrencyError{Stream: stream, Expected: expectedVersion, Actual: actual}
 	}
 	stored := make([]Event, len(events))
+	msgs := make([]bus.Message, len(events))
+	now := time.Now()
 	for i, e := range events {
 		data, err := json.Marshal(e.Data)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s for stream %s: %w", e.Type, stream, err)
 		}
 		v := expectedVersion + int64(i) + 1
-		err = s.out.Write(ctx, tx, bus.Message{Topic: s.topic, Type: e.Type, CorrelationID: e.CorrelationID,
-			CausationID: e.CausationID, Payload: json.RawMessage(data), Stream: stream, Version: v})
-		if err != nil {
-			return nil, fmt.Errorf("append %s to stream %s: %w", e.Type, stream, err)
-		}
+		msgs[i] = bus.Message{Topic: s.topic, Type: e.Type, CorrelationID: e.CorrelationID,
+			CausationID: e.CausationID, Payload: json.RawMessage(data), Stream: stream, Version: v}
 		stored[i] = Event{Stream: stream, Version: v, Type: e.Type, Data: data,
-			CorrelationID: e.CorrelationID, CausationID: e.CausationID, At: time.Now()}
+			CorrelationID: e.CorrelationID, CausationID: e.CausationID, At: now}
+	}
+	if err := s.out.Write(ctx, tx, msgs...); err != nil {
+		return nil, fmt.Errorf("append to stream %s: %w", stream, err)
 	}
 	return stored, nil
 }
