@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -242,18 +243,28 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 		}
 		duplicate := false
 		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `INSERT INTO inbox
-				(consumer, message_id, source, type, correlation_id, causation_id, received_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				consumer, env.ID, env.Source, env.Type, env.CorrelationID, env.CausationID, b.cfg.Now().UnixNano())
+			var seen int
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
+				consumer, env.ID).Scan(&seen)
 			if err != nil {
-				return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
+				return fmt.Errorf("look up %s in the %s inbox: %w", env.ID, consumer, err)
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if seen > 0 {
 				duplicate = true
 				return nil
 			}
-			return h(ctx, tx, env)
+			var notes []string
+			if err := h(withNotes(ctx, &notes), tx, env); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO inbox
+				(consumer, message_id, source, type, correlation_id, causation_id, received_at, effect)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, consumer, env.ID, env.Source, env.Type, env.CorrelationID,
+				env.CausationID, b.cfg.Now().UnixNano(), strings.Join(notes, "; "))
+			if err != nil {
+				return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
+			}
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("%s handling %s %s: %w", consumer, env.Type, env.ID, err)

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -37,6 +38,9 @@ type Message struct {
 	ReplyTo string
 	// Payload is marshalled to JSON.
 	Payload any
+	// Effect says, for a message written by an initiating transaction (a
+	// request, a timeout), what that transaction changed. Handlers use Note.
+	Effect string
 	// Stream and Version place the message in an event stream: set by an
 	// event store whose events are the module's outbox rows (see
 	// storage/eventstore). Empty for other messages.
@@ -118,3 +122,18 @@ func ParsePosition(s string) (Position, error) {
 
 // At returns the envelope's position on its topic.
 func (e Envelope) At() Position { return Position{Topic: e.Topic, N: e.Position} }
+
+type notesKey struct{}
+
+// Note records, from inside a Handler, what its local transaction changes:
+// the inbox row keeps it for traces and the walkthrough.
+func Note(ctx context.Context, format string, args ...any) {
+	if notes, ok := ctx.Value(notesKey{}).(*[]string); ok {
+		*notes = append(*notes, fmt.Sprintf(format, args...))
+	}
+}
+
+// withNotes returns a context that collects notes into notes.
+func withNotes(ctx context.Context, notes *[]string) context.Context {
+	return context.WithValue(ctx, notesKey{}, notes)
+}

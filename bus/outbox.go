@@ -70,7 +70,7 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 		if id == "" {
 			id = o.newID()
 		}
-		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano()}
+		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano(), m.Effect}
 		query, stmt := insertPlain, &plain
 		if m.Stream != "" {
 			query, stmt, args = insertStreamed, &streamed, append(args, m.Stream, m.Version)
@@ -97,12 +97,12 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 // back.
 const (
 	insertPlain = `INSERT INTO outbox
-		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at)
-		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?)`
+		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at, effect)
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?)`
 	insertStreamed = `INSERT INTO outbox
-		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at,
+		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at, effect,
 		stream_id, stream_version)
-		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // PositionOf returns the position of the newest message of type typ with

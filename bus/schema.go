@@ -43,3 +43,11 @@ CREATE TABLE inbox (
 ) WITHOUT ROWID;
 CREATE INDEX inbox_correlation ON inbox (correlation_id);`},
 }
+
+// TraceMigrations record what each local transaction changed, for traces
+// and the walkthrough: on the inbox row of the message that caused it, or on
+// the outbox row of a message an initiating transaction (a request, a
+// timeout) wrote. Modules append them after their own migrations.
+var TraceMigrations = []storage.Migration{{Name: "effects", SQL: `
+ALTER TABLE inbox ADD COLUMN effect TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN effect TEXT NOT NULL DEFAULT '';`}}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"sagalab/bus"
 	"sagalab/storage"
 )
 
@@ -155,6 +156,14 @@ func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit i
 }
 
 func (e *Engine) log(ctx context.Context, tx *sql.Tx, in *instance, kind, step, msgType, msgID string) error {
+	switch {
+	case step != "" && msgType != "":
+		bus.Note(ctx, "%s saga: %s %s (step %q)", in.Type, kind, msgType, step)
+	case step != "":
+		bus.Note(ctx, "%s saga: %s %q", in.Type, kind, step)
+	default:
+		bus.Note(ctx, "%s saga: %s", in.Type, kind)
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO saga_log (saga_id, at, step, kind, message_type, message_id)
 		VALUES (?, ?, ?, ?, ?, ?)`, in.ID, e.cfg.Now().UnixNano(), step, kind, msgType, msgID)
 	if err != nil {

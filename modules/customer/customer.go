@@ -129,6 +129,7 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 	c := &Customer{ID: m.newID()}
 	created := causation{correlationID: c.ID}.event(contract.CustomerCreated,
 		contract.CreatedEvent{CustomerID: c.ID, Name: name, CreditLimit: creditLimit, CreatedAt: m.now()})
+	created.Effect = fmt.Sprintf("stream %s started: customer %s, credit limit %s", c.ID, name, creditLimit)
 	var pos bus.Position
 	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		if err := m.repo.save(ctx, tx, c, []eventstore.NewEvent{created}); err != nil {

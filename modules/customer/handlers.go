@@ -59,11 +59,12 @@ func (m *Module) command(ctx context.Context, tx *sql.Tx, id string,
 // reserves total for orderID if the customer's available credit allows.
 func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, customerID, orderID string, total money.Money) (outcome, error) {
 	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
-	_, r, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
+	c, r, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
 		return decideReserve(c, prior, orderID, total, why)
 	}, orderID)
 	switch {
 	case errors.Is(err, contract.ErrNotFound):
+		bus.Note(ctx, "no customer %s: nothing to reserve", customerID)
 		return outcomeUnknownCustomer, nil
 	case err != nil:
 		return 0, err
@@ -72,10 +73,14 @@ func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelo
 	}
 	switch r.State {
 	case Reserved:
+		bus.Note(ctx, "reserved %s for order %s: %s of %s left (CustomerCreditReserved appended)",
+			total, orderID, c.Available(), c.CreditLimit)
 		return outcomeReserved, nil
 	case Failed:
+		bus.Note(ctx, "order %s needs %s, only %s available: nothing reserved", orderID, total, c.Available())
 		return outcomeInsufficient, nil
 	}
+	bus.Note(ctx, "order %s was released before: its late reservation is refused", orderID)
 	return outcomeClosed, nil
 }
 
@@ -84,14 +89,25 @@ func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelo
 func (m *Module) releaseCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, customerID, orderID string) (money.Money, error) {
 	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
 	var freed money.Money
-	_, _, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
-		freed = c.Open[orderID]
+	var first bool
+	c, _, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
+		freed, first = c.Open[orderID], prior == nil
 		return decideRelease(c, prior, orderID, why)
 	}, orderID)
-	if errors.Is(err, contract.ErrNotFound) {
+	switch {
+	case errors.Is(err, contract.ErrNotFound):
+		bus.Note(ctx, "no customer %s: nothing to release", customerID)
 		return 0, nil // nothing was ever reserved by a customer that does not exist
+	case err != nil:
+		return 0, err
+	case freed > 0:
+		bus.Note(ctx, "released %s of order %s: %s available (CustomerCreditReleased appended)", freed, orderID, c.Available())
+	case first:
+		bus.Note(ctx, "nothing reserved for order %s yet: release recorded, a late reservation will be refused", orderID)
+	default:
+		bus.Note(ctx, "order %s holds no credit: nothing to release", orderID)
 	}
-	return freed, err
+	return freed, nil
 }
 
 // onOrderEvent is the choreography side: the Customer service reacts to the
@@ -105,7 +121,8 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 			return err
 		}
 		if e.SagaMode != ordercontract.Choreography {
-			return nil // the orchestrator will send ReserveCredit
+			bus.Note(ctx, "orchestrated order: wait for the ReserveCredit command")
+			return nil
 		}
 		out, err := m.reserveCredit(ctx, tx, env, e.CustomerID, e.OrderID, e.OrderTotal)
 		if err != nil || out != outcomeUnknownCustomer {

@@ -54,6 +54,7 @@ CREATE TABLE reservation_view (
 	amount      INTEGER NOT NULL,
 	state       TEXT    NOT NULL
 );`},
+	bus.TraceMigrations[0],
 )
 
 // refuseStateBasedData refuses a customer.db that holds customers in the

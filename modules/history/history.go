@@ -65,6 +65,15 @@ func (v *View) Apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
 	if err := apply(ctx, tx, env); err != nil {
 		return err
 	}
+	switch env.Type {
+	case customercontract.CustomerCreated:
+		bus.Note(ctx, "view: customer document created")
+	case ordercontract.OrderCreated, ordercontract.OrderApproved, ordercontract.OrderRejected, ordercontract.OrderCancelled:
+		state, _ := orderState(env.Type)
+		bus.Note(ctx, "view: order %s shown %s (unless already later)", env.CorrelationID, state)
+	default:
+		bus.Note(ctx, "view: nothing to show; position %s read", env.At())
+	}
 	return advance(ctx, tx, env.At())
 }
 

@@ -42,4 +42,5 @@ CREATE TABLE view_early (
 	position INTEGER NOT NULL,
 	PRIMARY KEY (topic, position)
 ) WITHOUT ROWID;`},
+	bus.TraceMigrations[0],
 )

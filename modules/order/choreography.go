@@ -36,6 +36,7 @@ func (m *Module) onCustomerEvent(ctx context.Context, tx *sql.Tx, env bus.Envelo
 	if err != nil || o.SagaMode != contract.Choreography {
 		// An orchestrated order hears from the Customer service by reply;
 		// its events are for whoever watches.
+		bus.Note(ctx, "orchestrated order: the orchestrator acts on the reply, not on this event")
 		return ignoreNotFound(err)
 	}
 	return m.finish(ctx, tx, &env, e.OrderID, to, reason)

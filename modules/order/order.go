@@ -40,10 +40,11 @@ type Config struct {
 	// DefaultMode is the saga mode of orders that do not ask for one.
 	DefaultMode contract.SagaMode
 	// SagaTimeout is how long a Create Order saga may stay PENDING.
-	SagaTimeout time.Duration
-	NewID       func() string    // order ids; random UUIDs by default
-	Now         func() time.Time // time.Now by default
-	Logger      *slog.Logger
+	SagaTimeout  time.Duration
+	NewID        func() string    // order ids; random UUIDs by default
+	NewMessageID func() string    // ids of the commands sagas send; random UUIDs by default
+	Now          func() time.Time // time.Now by default
+	Logger       *slog.Logger
 }
 
 // Module is the Order service.
@@ -81,6 +82,9 @@ func New(cfg Config) (*Module, error) {
 	if cfg.NewID == nil {
 		cfg.NewID = uuid.NewString
 	}
+	if cfg.NewMessageID == nil {
+		cfg.NewMessageID = uuid.NewString
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -96,7 +100,7 @@ func New(cfg Config) (*Module, error) {
 		stop:  make(chan struct{}),
 	}
 	m.sagas = saga.NewEngine(saga.Config{DB: m.db, Outbox: m.out, RepliesTopic: contract.RepliesTopic,
-		Timeout: cfg.SagaTimeout, NewID: uuid.NewString, Now: cfg.Now})
+		Timeout: cfg.SagaTimeout, NewID: cfg.NewMessageID, Now: cfg.Now})
 	m.registerSagas()
 	cfg.Bus.Subscribe(contract.Module, customercontract.EventsTopic, m.db, m.out, m.onCustomerEvent,
 		customercontract.CustomerCreditReserved, customercontract.CustomerCreditReservationFailed,
@@ -189,6 +193,7 @@ func (m *Module) insertOrder(ctx context.Context, tx *sql.Tx, o contract.Order, 
 	return m.out.Write(ctx, tx, bus.Message{
 		Topic: contract.EventsTopic, Type: contract.OrderCreated, CorrelationID: o.ID,
 		Payload: contract.CreatedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
+		Effect:  fmt.Sprintf("order %s stored PENDING, %s, for customer %s", o.ID, o.OrderTotal, o.CustomerID),
 	})
 }
 
@@ -248,6 +253,7 @@ func (m *Module) cancelOrder(ctx context.Context, tx *sql.Tx, id string) (contra
 	return o, m.out.Write(ctx, tx, bus.Message{
 		Topic: contract.EventsTopic, Type: contract.OrderCancelled, CorrelationID: o.ID,
 		Payload: contract.CancelledEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
+		Effect:  fmt.Sprintf("order %s APPROVED -> CANCELLED", o.ID),
 	})
 }
 
@@ -290,7 +296,12 @@ func (m *Module) finish(ctx context.Context, tx *sql.Tx, cause *bus.Envelope, id
 	if err != nil || !moved {
 		return err
 	}
-	msg := bus.Message{Topic: contract.EventsTopic, CorrelationID: o.ID}
+	change := fmt.Sprintf("order %s PENDING -> %s", o.ID, to)
+	if reason != "" {
+		change += " (" + reason + ")"
+	}
+	bus.Note(ctx, "%s", change)
+	msg := bus.Message{Topic: contract.EventsTopic, CorrelationID: o.ID, Effect: change}
 	if cause != nil {
 		msg = cause.Caused(contract.EventsTopic, "", nil)
 	}

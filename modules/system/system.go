@@ -53,8 +53,9 @@ type Config struct {
 	// background work, to look at it (even while another sagalab serves it).
 	Inspect bool
 	Logger  *slog.Logger
-	// NewID makes entity and message ids; random UUIDs by default.
-	NewID func() string
+	// IDs makes the ids of each kind of thing ("customer", "order",
+	// "message"); random UUIDs by default. Seeded ids make runs repeatable.
+	IDs func(kind string) string
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }
@@ -86,6 +87,12 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		}
 	}
 	s := &System{cfg: cfg, log: cfg.Logger}
+	newID := func(kind string) func() string {
+		if cfg.IDs == nil {
+			return nil // each module's default
+		}
+		return func() string { return cfg.IDs(kind) }
+	}
 	defer func() {
 		if err != nil {
 			s.closeDBs()
@@ -112,14 +119,14 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, err
 	}
 
-	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, Observer: cfg.Observer, NewID: cfg.NewID, Now: cfg.Now})
+	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, Observer: cfg.Observer, NewID: newID("message"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
 	s.Customers = customer.New(customer.Config{DB: customerDB, Bus: s.Bus, SnapshotEvery: cfg.SnapshotEvery,
-		NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
+		NewID: newID("customer"), Now: cfg.Now, Logger: cfg.Logger})
 	s.Orders, err = order.New(order.Config{DB: orderDB, Bus: s.Bus, DefaultMode: cfg.SagaMode,
-		SagaTimeout: cfg.SagaTimeout, NewID: cfg.NewID, Now: cfg.Now, Logger: cfg.Logger})
+		SagaTimeout: cfg.SagaTimeout, NewID: newID("order"), NewMessageID: newID("message"), Now: cfg.Now, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

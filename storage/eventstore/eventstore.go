@@ -57,6 +57,9 @@ type NewEvent struct {
 	// the saga it belongs to and the message that caused it.
 	CorrelationID string
 	CausationID   string
+	// Effect, for an event not caused by a handled message, says what the
+	// transaction did (see bus.Message.Effect).
+	Effect string
 }
 
 // ConcurrencyError is returned by Append when the stream has moved on since
@@ -115,7 +118,7 @@ func (s *Store) Append(ctx context.Context, tx *sql.Tx, stream string, expectedV
 		}
 		v := expectedVersion + int64(i) + 1
 		msgs[i] = bus.Message{Topic: s.topic, Type: e.Type, CorrelationID: e.CorrelationID,
-			CausationID: e.CausationID, Payload: json.RawMessage(data), Stream: stream, Version: v}
+			CausationID: e.CausationID, Payload: json.RawMessage(data), Stream: stream, Version: v, Effect: e.Effect}
 		stored[i] = Event{Stream: stream, Version: v, Type: e.Type, Data: data,
 			CorrelationID: e.CorrelationID, CausationID: e.CausationID, At: now}
 	}

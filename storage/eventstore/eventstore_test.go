@@ -16,7 +16,7 @@ import (
 
 func openStore(t testing.TB) (*Store, *storage.DB) {
 	t.Helper()
-	migrations := append(append([]storage.Migration{}, bus.Migrations...), Migrations...)
+	migrations := append(append(append([]storage.Migration{}, bus.Migrations...), Migrations...), bus.TraceMigrations...)
 	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "es.db"), migrations, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
