@@ -85,7 +85,10 @@ type Delivery struct {
 	// Ignored is true when the consumer does not handle messages of this
 	// type: it was acknowledged with no transaction.
 	Ignored bool
-	At      time.Time
+	// Effect is what the consumer's local transaction changed, as its
+	// handler noted (see Note).
+	Effect string
+	At     time.Time
 }
 
 // Handler is a consumer's reaction to a message: it runs inside the
@@ -105,6 +108,9 @@ type Bus struct {
 	outboxes  map[string]*Outbox
 	consumers map[string]map[string]bool // topic -> consumer names
 	gates     map[string]*gate           // consumer -> pause gate
+	// deliverers and backlog serve step mode (DeliverNext).
+	deliverers map[string][]deliverer // topic -> consumers, by name
+	backlog    []held
 
 	stop    context.CancelFunc
 	relays  sync.WaitGroup
@@ -141,15 +147,16 @@ func New(cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
 	b := &Bus{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		pubsub:    ps,
-		router:    router,
-		faults:    newFaultInjector(cfg.Faults),
-		outboxes:  map[string]*Outbox{},
-		consumers: map[string]map[string]bool{},
-		gates:     map[string]*gate{},
-		closing:   make(chan struct{}),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		pubsub:     ps,
+		router:     router,
+		faults:     newFaultInjector(cfg.Faults),
+		outboxes:   map[string]*Outbox{},
+		consumers:  map[string]map[string]bool{},
+		gates:      map[string]*gate{},
+		deliverers: map[string][]deliverer{},
+		closing:    make(chan struct{}),
 	}
 	// A message given up on while the bus is closing is not poison: it is
 	// nacked and left for the next start.
@@ -225,62 +232,80 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 	}
 	b.mu.Unlock()
 
+	deliver := func(ctx context.Context, env Envelope) (Delivery, error) {
+		d := Delivery{Envelope: env, Consumer: consumer}
+		if len(types) > 0 && !slices.Contains(types, env.Type) {
+			d.Ignored = true
+		} else {
+			err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+				var seen int
+				err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
+					consumer, env.ID).Scan(&seen)
+				if err != nil {
+					return fmt.Errorf("look up %s in the %s inbox: %w", env.ID, consumer, err)
+				}
+				if seen > 0 {
+					d.Duplicate = true
+					return nil
+				}
+				var notes []string
+				if err := h(withNotes(ctx, &notes), tx, env); err != nil {
+					return err
+				}
+				d.Effect = strings.Join(notes, "; ")
+				_, err = tx.ExecContext(ctx, `INSERT INTO inbox
+					(consumer, message_id, source, type, correlation_id, causation_id, received_at, effect)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, consumer, env.ID, env.Source, env.Type, env.CorrelationID,
+					env.CausationID, b.cfg.Now().UnixNano(), d.Effect)
+				if err != nil {
+					return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return d, fmt.Errorf("%s handling %s %s: %w", consumer, env.Type, env.ID, err)
+			}
+			if out != nil && !d.Duplicate {
+				out.Notify()
+			}
+		}
+		b.acked(env.Source, env.ID, consumer)
+		d.At = b.cfg.Now()
+		if b.cfg.Observer != nil {
+			b.cfg.Observer.Handled(d)
+		}
+		return d, nil
+	}
+	b.mu.Lock()
+	b.deliverers[topic] = append(b.deliverers[topic], deliverer{consumer: consumer, deliver: deliver})
+	slices.SortFunc(b.deliverers[topic], func(a, b deliverer) int { return strings.Compare(a.consumer, b.consumer) })
+	b.mu.Unlock()
+
 	b.router.AddConsumerHandler(name, topic, b.pubsub, func(msg *message.Message) error {
 		env := envelopeFrom(msg)
 		ctx := msg.Context()
-		if len(types) > 0 && !slices.Contains(types, env.Type) {
-			b.acked(env.Source, env.ID, consumer)
-			if b.cfg.Observer != nil {
-				b.cfg.Observer.Handled(Delivery{Envelope: env, Consumer: consumer, Ignored: true, At: b.cfg.Now()})
-			}
-			return nil
-		}
-		if err := g.wait(ctx, b.closing); err != nil {
-			return err
-		}
-		if err := b.faults.delay(ctx); err != nil {
-			return err
-		}
-		duplicate := false
-		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
-			var seen int
-			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
-				consumer, env.ID).Scan(&seen)
-			if err != nil {
-				return fmt.Errorf("look up %s in the %s inbox: %w", env.ID, consumer, err)
-			}
-			if seen > 0 {
-				duplicate = true
-				return nil
-			}
-			var notes []string
-			if err := h(withNotes(ctx, &notes), tx, env); err != nil {
+		if len(types) == 0 || slices.Contains(types, env.Type) {
+			if err := g.wait(ctx, b.closing); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO inbox
-				(consumer, message_id, source, type, correlation_id, causation_id, received_at, effect)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, consumer, env.ID, env.Source, env.Type, env.CorrelationID,
-				env.CausationID, b.cfg.Now().UnixNano(), strings.Join(notes, "; "))
-			if err != nil {
-				return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
+			if err := b.faults.delay(ctx); err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("%s handling %s %s: %w", consumer, env.Type, env.ID, err)
 		}
-		if out != nil && !duplicate {
-			out.Notify()
-		}
-		b.acked(env.Source, env.ID, consumer)
-		if b.cfg.Observer != nil {
-			b.cfg.Observer.Handled(Delivery{Envelope: env, Consumer: consumer, Duplicate: duplicate, At: b.cfg.Now()})
+		if _, err := deliver(ctx, env); err != nil {
+			return err
 		}
 		if b.faults.loseAck(consumer, env.ID) {
 			return errAckLost
 		}
 		return nil
 	})
+}
+
+// deliverer is one consumer's way to handle a message directly.
+type deliverer struct {
+	consumer string
+	deliver  func(ctx context.Context, env Envelope) (Delivery, error)
 }
 
 var errAckLost = errors.New("fault injected: the acknowledgement was lost, the message comes again")
@@ -481,6 +506,12 @@ func (g *gate) open() {
 		g.shut = false
 		close(g.ch)
 	}
+}
+
+func (g *gate) isShut() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.shut
 }
 
 func (g *gate) wait(ctx context.Context, closing <-chan struct{}) error {

@@ -266,60 +266,77 @@ func (o *Outbox) loadProgress(ctx context.Context) error {
 	return nil
 }
 
+// readRows returns up to limit committed rows after seq after.
+func (o *Outbox) readRows(ctx context.Context, after int64, limit int) ([]Envelope, error) {
+	rows, err := o.db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, position, type, correlation_id,
+		causation_id, reply_to, payload, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
+	}
+	defer rows.Close()
+	var out []Envelope
+	for rows.Next() {
+		e := Envelope{Source: o.source}
+		var created int64
+		var payload []byte
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Topic, &e.Position, &e.Type, &e.CorrelationID, &e.CausationID,
+			&e.ReplyTo, &payload, &created); err != nil {
+			return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
+		}
+		e.Payload, e.CreatedAt = payload, time.Unix(0, created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// toMessage makes the Watermill message that carries e.
+func toMessage(e Envelope) *message.Message {
+	msg := message.NewMessage(e.ID, []byte(e.Payload))
+	msg.Metadata.Set(MetaType, e.Type)
+	msg.Metadata.Set(MetaSource, e.Source)
+	msg.Metadata.Set(MetaCorrelationID, e.CorrelationID)
+	msg.Metadata.Set(MetaCausationID, e.CausationID)
+	if e.ReplyTo != "" {
+		msg.Metadata.Set(MetaReplyTo, e.ReplyTo)
+	}
+	msg.Metadata.Set(MetaSeq, strconv.FormatInt(e.Seq, 10))
+	msg.Metadata.Set(MetaPosition, strconv.FormatInt(e.Position, 10))
+	msg.Metadata.Set(MetaCreatedAt, strconv.FormatInt(e.CreatedAt.UnixNano(), 10))
+	return msg
+}
+
+// markPublished records that the rows up to e were handed out, and that e
+// awaits its topic's consumers. It reports whether e has any consumer.
+func (o *Outbox) markPublished(e Envelope, msg *message.Message, now time.Time) bool {
+	f := &inFlight{seq: e.Seq, topic: e.Topic, msg: msg, waiting: o.bus.consumersOf(e.Topic), published: now}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.published = e.Seq
+	if len(f.waiting) > 0 {
+		o.pending[e.ID] = f
+	}
+	o.advanceLocked()
+	return len(f.waiting) > 0
+}
+
 func (o *Outbox) publishBatch(ctx context.Context) error {
 	for {
 		o.mu.Lock()
 		from := o.published
 		o.mu.Unlock()
-		rows, err := o.db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, position, type, correlation_id,
-			causation_id, reply_to, payload, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, from, relayBatch)
+		batch, err := o.readRows(ctx, from, relayBatch)
 		if err != nil {
-			return fmt.Errorf("read the %s outbox: %w", o.source, err)
-		}
-		var batch []*inFlight
-		for rows.Next() {
-			var seq, pos, created int64
-			var id, topic, typ, corr, cause, replyTo string
-			var payload []byte
-			if err := rows.Scan(&seq, &id, &topic, &pos, &typ, &corr, &cause, &replyTo, &payload, &created); err != nil {
-				rows.Close()
-				return fmt.Errorf("read the %s outbox: %w", o.source, err)
-			}
-			msg := message.NewMessage(id, payload)
-			msg.Metadata.Set(MetaType, typ)
-			msg.Metadata.Set(MetaSource, o.source)
-			msg.Metadata.Set(MetaCorrelationID, corr)
-			msg.Metadata.Set(MetaCausationID, cause)
-			if replyTo != "" {
-				msg.Metadata.Set(MetaReplyTo, replyTo)
-			}
-			msg.Metadata.Set(MetaSeq, strconv.FormatInt(seq, 10))
-			msg.Metadata.Set(MetaPosition, strconv.FormatInt(pos, 10))
-			msg.Metadata.Set(MetaCreatedAt, strconv.FormatInt(created, 10))
-			batch = append(batch, &inFlight{seq: seq, topic: topic, msg: msg, waiting: o.bus.consumersOf(topic)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read the %s outbox: %w", o.source, err)
+			return err
 		}
 		if len(batch) == 0 {
 			o.bus.faults.flushWindow()
 			return nil
 		}
 		now := time.Now()
-		o.mu.Lock()
-		for _, f := range batch {
-			f.published = now
-			o.published = f.seq
-			if len(f.waiting) > 0 {
-				o.pending[f.msg.UUID] = f
-			}
-		}
-		o.advanceLocked()
-		o.mu.Unlock()
-		for _, f := range batch {
-			if len(f.waiting) > 0 {
-				o.bus.publish(f.topic, f.msg)
+		for _, e := range batch {
+			msg := toMessage(e)
+			if o.markPublished(e, msg, now) {
+				o.bus.publish(e.Topic, msg)
 			}
 		}
 		if len(batch) < relayBatch {
