@@ -249,7 +249,7 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 					return nil
 				}
 				var notes []string
-				if err := h(withNotes(ctx, &notes), tx, env); err != nil {
+				if err := h(handlerContext(ctx, env.ID, &notes), tx, env); err != nil {
 					return err
 				}
 				d.Effect = strings.Join(notes, "; ")

@@ -123,6 +123,16 @@ func ParsePosition(s string) (Position, error) {
 // At returns the envelope's position on its topic.
 func (e Envelope) At() Position { return Position{Topic: e.Topic, N: e.Position} }
 
+type handlingKey struct{}
+
+// Handling returns the id of the message whose handler ctx belongs to, or
+// "" outside a handler. Messages written while handling one are caused by
+// it.
+func Handling(ctx context.Context) string {
+	id, _ := ctx.Value(handlingKey{}).(string)
+	return id
+}
+
 type notesKey struct{}
 
 // Note records, from inside a Handler, what its local transaction changes:
@@ -133,7 +143,8 @@ func Note(ctx context.Context, format string, args ...any) {
 	}
 }
 
-// withNotes returns a context that collects notes into notes.
-func withNotes(ctx context.Context, notes *[]string) context.Context {
-	return context.WithValue(ctx, notesKey{}, notes)
+// handlerContext returns the context of a handler of message id: it
+// collects notes into notes and names id as the cause of what is written.
+func handlerContext(ctx context.Context, id string, notes *[]string) context.Context {
+	return context.WithValue(context.WithValue(ctx, notesKey{}, notes), handlingKey{}, id)
 }

@@ -70,6 +70,9 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 		if id == "" {
 			id = o.newID()
 		}
+		if m.CausationID == "" {
+			m.CausationID = Handling(ctx)
+		}
 		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano(), m.Effect}
 		query, stmt := insertPlain, &plain
 		if m.Stream != "" {

@@ -385,8 +385,12 @@ func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *sql.Tx, i
 // command) makes the saga wait for its reply until the deadline.
 func (e *Engine) send(ctx context.Context, tx *sql.Tx, in *instance, step string, c Command, kind string) error {
 	id := e.cfg.NewID()
-	err := e.cfg.Outbox.Write(ctx, tx, bus.Message{ID: id, Topic: c.Topic, Type: c.Type,
-		CorrelationID: in.CorrelationID, ReplyTo: e.cfg.RepliesTopic, Payload: c.Payload})
+	msg := bus.Message{ID: id, Topic: c.Topic, Type: c.Type, CorrelationID: in.CorrelationID,
+		ReplyTo: e.cfg.RepliesTopic, Payload: c.Payload}
+	if bus.Handling(ctx) == "" { // not caused by a message: say what the transaction did
+		msg.Effect = fmt.Sprintf("%s saga: step %q sends %s %s", in.Type, step, kind, c.Type)
+	}
+	err := e.cfg.Outbox.Write(ctx, tx, msg)
 	if err != nil {
 		return err
 	}

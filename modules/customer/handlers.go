@@ -137,7 +137,8 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 			return err
 		}
 		if e.SagaMode != ordercontract.Choreography {
-			return nil // the Cancel Order saga sends ReleaseCredit
+			bus.Note(ctx, "orchestrated order: the Cancel Order saga will send ReleaseCredit")
+			return nil
 		}
 		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
 		return err
@@ -149,6 +150,7 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 		// A saga that timed out may have reserved credit, or may yet: give it
 		// back now, or refuse it when it comes.
 		if e.SagaMode != ordercontract.Choreography || e.Reason != ordercontract.ReasonTimeout {
+			bus.Note(ctx, "rejected for %s: no credit to release", e.Reason)
 			return nil
 		}
 		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)

@@ -33,6 +33,16 @@ func (m *Module) watchDeadlines() {
 	}
 }
 
+// ExpireNow times out the overdue sagas at once, for runs that start
+// without the background watcher.
+func (m *Module) ExpireNow(ctx context.Context) error {
+	if err := m.expire(ctx); err != nil {
+		return err
+	}
+	m.out.Notify()
+	return nil
+}
+
 // expire times out the overdue sagas: orchestrated ones through the saga
 // engine, choreographed ones here.
 func (m *Module) expire(ctx context.Context) error {

@@ -49,6 +49,9 @@ type Config struct {
 	// CallLatency is added to every call the API composer makes across a
 	// service boundary, as a network would.
 	CallLatency time.Duration
+	// ManualDeadlines leaves saga deadlines to ExpireNow: no background
+	// watcher, for step-by-step runs on a Clock.
+	ManualDeadlines bool
 	// Inspect opens an existing data directory without starting delivery or
 	// background work, to look at it (even while another sagalab serves it).
 	Inspect bool
@@ -68,9 +71,10 @@ type System struct {
 	History   *history.View
 	Composer  *gateway.Composer
 
-	cfg Config
-	log *slog.Logger
-	dbs []*storage.DB
+	cfg   Config
+	log   *slog.Logger
+	dbs   []*storage.DB
+	files map[string]*storage.DB // module -> its database
 }
 
 // Start opens the data directory, wires the modules and starts delivery.
@@ -86,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 			return nil, fmt.Errorf("no sagalab data in %s (looked for %s): give the directory with --data", cfg.DataDir, order.FileName)
 		}
 	}
-	s := &System{cfg: cfg, log: cfg.Logger}
+	s := &System{cfg: cfg, log: cfg.Logger, files: map[string]*storage.DB{}}
 	newID := func(kind string) func() string {
 		if cfg.IDs == nil {
 			return nil // each module's default
@@ -118,6 +122,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.files["order"], s.files["customer"], s.files["history"] = orderDB, customerDB, historyDB
 
 	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, Observer: cfg.Observer, NewID: newID("message"), Now: cfg.Now})
 	if err != nil {
@@ -141,13 +146,21 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err := s.Bus.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start sagalab: %w", err)
 	}
-	s.Orders.Start()
+	if !cfg.ManualDeadlines {
+		s.Orders.Start()
+	}
 	for module, d := range cfg.Faults.Pauses {
 		s.Bus.PauseConsumer(module)
 		time.AfterFunc(d, func() { s.Bus.ResumeConsumer(module) })
 	}
 	return s, nil
 }
+
+// Config returns the configuration the system was started with.
+func (s *System) Config() Config { return s.cfg }
+
+// ExpireNow times out, at once, every saga whose deadline has passed.
+func (s *System) ExpireNow(ctx context.Context) error { return s.Orders.ExpireNow(ctx) }
 
 // Handler serves every module's HTTP API.
 func (s *System) Handler() http.Handler {

@@ -1,0 +1,76 @@
+package trace
+
+import (
+	"cmp"
+	"slices"
+
+	"sagalab/bus"
+)
+
+// Build assembles an order's trace from what each module sent and received
+// for it. consumers names the modules that take each topic, to show who has
+// yet to handle a message. Steps follow causation: a message, the local
+// transaction it caused in each module that handled it, then what that
+// transaction sent.
+func Build(orderID, mode, state string, participants []string, traffic []bus.Traffic, consumers func(topic string) []string) Trace {
+	t := Trace{OrderID: orderID, SagaMode: mode, State: state, Participants: participants}
+	var sent []bus.Traffic
+	received := map[string][]bus.Traffic{} // message id -> its handlings
+	for _, tr := range traffic {
+		if tr.Sent {
+			sent = append(sent, tr)
+		} else {
+			received[tr.ID] = append(received[tr.ID], tr)
+		}
+	}
+	slices.SortStableFunc(sent, func(a, b bus.Traffic) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Module, b.Module), cmp.Compare(a.Seq, b.Seq))
+	})
+	for id := range received {
+		slices.SortStableFunc(received[id], func(a, b bus.Traffic) int {
+			return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Module, b.Module))
+		})
+	}
+	children := map[string][]bus.Traffic{} // causation id -> messages it caused
+	var roots []bus.Traffic
+	for _, m := range sent {
+		if _, caused := received[m.CausationID]; caused {
+			children[m.CausationID] = append(children[m.CausationID], m)
+		} else {
+			roots = append(roots, m)
+		}
+	}
+	var visit func(m bus.Traffic)
+	visit = func(m bus.Traffic) {
+		handlers := received[m.ID]
+		for _, h := range handlers {
+			t.Steps = append(t.Steps, Step{Kind: Message, At: h.At, From: m.Module, To: h.Module, Type: m.Type,
+				Topic: m.Topic, MessageID: m.ID, CausationID: m.CausationID, Summary: Summarize(m.Payload),
+				Compensation: IsCompensation(m.Type)})
+			t.Steps = append(t.Steps, Step{Kind: Transaction, At: h.At, From: h.Module, Effect: h.Effect,
+				MessageID: m.ID, Compensation: IsCompensation(m.Type)})
+			for _, c := range children[m.ID] {
+				if c.Module == h.Module {
+					visit(c)
+				}
+			}
+		}
+		if m.Delivered || consumers == nil {
+			return
+		}
+		for _, to := range consumers(m.Topic) {
+			if !slices.ContainsFunc(handlers, func(h bus.Traffic) bool { return h.Module == to }) {
+				t.Steps = append(t.Steps, Step{Kind: Message, At: m.At, From: m.Module, To: to, Type: m.Type,
+					Topic: m.Topic, MessageID: m.ID, Summary: Summarize(m.Payload), Pending: true})
+			}
+		}
+	}
+	for _, m := range roots {
+		if m.Effect != "" {
+			t.Steps = append(t.Steps, Step{Kind: Transaction, At: m.At, From: m.Module, Effect: m.Effect,
+				Compensation: IsCompensation(m.Type)})
+		}
+		visit(m)
+	}
+	return t
+}
