@@ -356,8 +356,31 @@ func (o *Outbox) idle() bool {
 		return false
 	}
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.published >= last && len(o.pending) == 0
+	pending := make([]*inFlight, 0, len(o.pending))
+	for _, f := range o.pending {
+		pending = append(pending, f)
+	}
+	done := o.published >= last
+	o.mu.Unlock()
+	if !done {
+		return false
+	}
+	// A message that waits only on paused consumers waits for their return,
+	// not for the bus.
+	for _, f := range pending {
+		o.mu.Lock()
+		waiting := make([]string, 0, len(f.waiting))
+		for c := range f.waiting {
+			waiting = append(waiting, c)
+		}
+		o.mu.Unlock()
+		for _, c := range waiting {
+			if !o.bus.gate(c).isShut() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // acked records that consumer has handled the message id.

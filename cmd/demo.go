@@ -58,10 +58,8 @@ delivery on purpose and see that the outcome does not change.`,
 			if err != nil {
 				return err
 			}
-			if sc.Faults != "" && flags.faults == "" {
-				if cfg.Faults, err = sc.FaultSettings(); err != nil {
-					return err
-				}
+			if cfg, err = sc.Configure(cfg); err != nil {
+				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -100,15 +98,16 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 
 	log := &messageLog{out: out, names: map[string]string{}}
 	cfg.Observer = log
-	sys, err := system.Start(ctx, cfg)
+	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{})
 	if err != nil {
 		return err
 	}
-	res, runErr := sc.Run(ctx, sys, log.step)
-	defer sys.Close()
-	if runErr != nil {
-		return runErr
+	defer sess.Close()
+	res, err := sc.Run(ctx, sess, log.step)
+	if err != nil {
+		return err
 	}
+	sys := sess.System()
 	log.finalState(sc, res)
 	if err := printViews(ctx, out, sys, sc, res); err != nil {
 		return err

@@ -177,6 +177,23 @@ func (m *Module) StateAt(ctx context.Context, id string, version int64) (State, 
 	return State{Customer: *c, Available: c.Available()}, nil
 }
 
+// Load rebuilds customer id's current state the way commands do, and
+// returns the version of the snapshot it started from (0 for none).
+func (m *Module) Load(ctx context.Context, id string) (State, int64, error) {
+	var from int64
+	if m.repo.snapshotEvery > 0 {
+		sn, ok, err := m.events.LatestSnapshot(ctx, m.db.Reader(), id)
+		if err != nil {
+			return State{}, 0, err
+		}
+		if ok && sn.Schema == snapshotSchema {
+			from = sn.Version
+		}
+	}
+	st, err := m.StateAt(ctx, id, 0)
+	return st, from, err
+}
+
 // Events returns customer id's stream, oldest first.
 func (m *Module) Events(ctx context.Context, id string) ([]eventstore.Event, error) {
 	evs, err := m.events.Load(ctx, m.db.Reader(), id, 0, 0)

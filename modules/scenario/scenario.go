@@ -14,6 +14,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
@@ -28,9 +29,33 @@ type Scenario struct {
 	Description string     `json:"description"`
 	Customers   []Customer `json:"customers"`
 	Steps       []Step     `json:"steps"`
-	// Faults, in the --fault syntax, are injected while the scenario runs.
+	// Concepts are the ideas from the slides the scenario shows.
+	Concepts []string `json:"concepts,omitempty"`
+	// Faults, in the --fault syntax (see system.ParseFaults), are injected
+	// while the scenario runs.
 	Faults string `json:"faults,omitempty"`
-	Expect Expect `json:"expect"`
+	// SagaTimeout, if set, replaces the default saga deadline.
+	SagaTimeout Duration `json:"sagaTimeout,omitempty"`
+	// SnapshotEvery, if set, snapshots customers every so many events.
+	SnapshotEvery int    `json:"snapshotEvery,omitempty"`
+	Expect        Expect `json:"expect"`
+}
+
+// Duration is a time.Duration written as "5s" in a scenario file.
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration such as "300ms".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want a string such as \"5s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("duration %q: want a positive duration such as 5s", s)
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // Customer is a customer the scenario creates; Ref names it in steps.
@@ -40,16 +65,47 @@ type Customer struct {
 	CreditLimit money.Money `json:"creditLimit"`
 }
 
-// Step is one action: exactly one of Order and Cancel is set.
+// Step is one action; exactly one of Order, Cancel, Pause, Resume, Wait,
+// Events and Compare is set.
 type Step struct {
 	// Order creates an order with this ref for Customer, of Total.
 	Order    string      `json:"order,omitempty"`
 	Customer string      `json:"customer,omitempty"`
 	Total    money.Money `json:"total,omitempty"`
+	// Crash, with Order, stops the process right after the order's local
+	// commit, before anything is published, and starts it again on the
+	// same data.
+	Crash bool `json:"crash,omitempty"`
 	// Cancel cancels the order with this ref.
 	Cancel string `json:"cancel,omitempty"`
 	// NoWait starts the next step without waiting for this order's saga.
 	NoWait bool `json:"noWait,omitempty"`
+	// Pause stops a module's consumers ("customer", "order", "history"):
+	// the module is down. Resume starts them again.
+	Pause  string `json:"pause,omitempty"`
+	Resume string `json:"resume,omitempty"`
+	// Wait lets time pass: saga deadlines may expire.
+	Wait Duration `json:"wait,omitempty"`
+	// Events shows a customer's event stream and its state rebuilt from the
+	// latest snapshot.
+	Events string `json:"events,omitempty"`
+	// Compare answers a customer's order history by API composition and
+	// from the CQRS view, side by side.
+	Compare string `json:"compare,omitempty"`
+	// Say is a sentence shown with the step.
+	Say string `json:"say,omitempty"`
+}
+
+// kinds counts the actions a step names.
+func (st Step) kinds() int {
+	n := 0
+	for _, set := range []bool{st.Order != "", st.Cancel != "", st.Pause != "", st.Resume != "", st.Wait > 0,
+		st.Events != "", st.Compare != ""} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 // Expect is the outcome a scenario expects.
@@ -128,9 +184,23 @@ func All(fsys fs.FS) ([]*Scenario, error) {
 	return out, nil
 }
 
-// FaultSettings parses the scenario's faults.
-func (sc *Scenario) FaultSettings() (system.Faults, error) {
-	return system.ParseFaults(sc.Faults)
+// Configure applies the scenario's settings to cfg: its saga timeout, its
+// snapshot interval and, unless cfg already has faults, its faults.
+func (sc *Scenario) Configure(cfg system.Config) (system.Config, error) {
+	if sc.SagaTimeout > 0 {
+		cfg.SagaTimeout = time.Duration(sc.SagaTimeout)
+	}
+	if sc.SnapshotEvery > 0 {
+		cfg.SnapshotEvery = sc.SnapshotEvery
+	}
+	if sc.Faults != "" && !cfg.Faults.Any() && len(cfg.Faults.Pauses) == 0 {
+		f, err := system.ParseFaults(sc.Faults)
+		if err != nil {
+			return cfg, fmt.Errorf("scenario %s: faults: %w", sc.Name, err)
+		}
+		cfg.Faults = f
+	}
+	return cfg, nil
 }
 
 func (sc *Scenario) check() error {
@@ -148,9 +218,13 @@ func (sc *Scenario) check() error {
 		customers[c.Ref] = true
 	}
 	orders := map[string]bool{}
+	modules := []string{"order", "customer", "history"}
 	for i, st := range sc.Steps {
+		if st.kinds() != 1 {
+			return fmt.Errorf("step %d: give exactly one of order, cancel, pause, resume, wait, events and compare", i+1)
+		}
 		switch {
-		case st.Order != "" && st.Cancel == "":
+		case st.Order != "":
 			if orders[st.Order] {
 				return fmt.Errorf("step %d: order ref %q is used twice", i+1, st.Order)
 			}
@@ -158,13 +232,22 @@ func (sc *Scenario) check() error {
 				return fmt.Errorf("step %d: order %q needs a customer and a total above 0", i+1, st.Order)
 			}
 			orders[st.Order] = true
-		case st.Cancel != "" && st.Order == "":
+		case st.Cancel != "":
 			if !orders[st.Cancel] {
 				return fmt.Errorf("step %d: cancel names order %q, which no earlier step creates", i+1, st.Cancel)
 			}
-		default:
-			return fmt.Errorf("step %d: give exactly one of order and cancel", i+1)
+		case st.Pause != "" || st.Resume != "":
+			if m := st.Pause + st.Resume; !slices.Contains(modules, m) {
+				return fmt.Errorf("step %d: no module %q (order, customer or history)", i+1, m)
+			}
+		case st.Events != "" || st.Compare != "":
+			if ref := st.Events + st.Compare; !customers[ref] {
+				return fmt.Errorf("step %d: customer %q is not declared", i+1, ref)
+			}
 		}
+	}
+	if _, err := system.ParseFaults(sc.Faults); err != nil {
+		return fmt.Errorf("faults: %w", err)
 	}
 	for ref := range sc.Expect.Orders {
 		if !orders[ref] {
@@ -175,9 +258,6 @@ func (sc *Scenario) check() error {
 		if !customers[ref] {
 			return fmt.Errorf("expect names customer %q, which is not declared", ref)
 		}
-	}
-	if _, err := sc.FaultSettings(); err != nil {
-		return fmt.Errorf("faults: %w", err)
 	}
 	return nil
 }

@@ -27,11 +27,11 @@ func TestScenarios(t *testing.T) {
 		for _, mode := range modes {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
-				faults, err := sc.FaultSettings()
+				cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode})
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, err := system.Start(context.Background(), system.Config{DataDir: t.TempDir(), SagaMode: mode, Faults: faults})
+				s, err := system.NewSession(context.Background(), cfg, system.SessionOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -16,10 +16,8 @@ import (
 
 	"sagalab/bus"
 	"sagalab/modules/customer"
-	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/gateway"
 	"sagalab/modules/history"
-	"sagalab/modules/money"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/storage"
@@ -190,33 +188,3 @@ func (s *System) closeDBs() error {
 	s.dbs = nil
 	return errors.Join(errs...)
 }
-
-// The methods below let a scenario drive the system (scenario.System).
-
-// CreateCustomer creates a customer.
-func (s *System) CreateCustomer(ctx context.Context, name string, limit money.Money) (string, error) {
-	return s.Customers.Create(ctx, name, limit)
-}
-
-// CreateOrder creates an order in the default saga mode.
-func (s *System) CreateOrder(ctx context.Context, customerID string, total money.Money) (ordercontract.Order, error) {
-	return s.Orders.Create(ctx, customerID, total, "")
-}
-
-// CancelOrder cancels an approved order.
-func (s *System) CancelOrder(ctx context.Context, id string) (ordercontract.Order, error) {
-	return s.Orders.Cancel(ctx, id)
-}
-
-// Order returns an order.
-func (s *System) Order(ctx context.Context, id string) (ordercontract.Order, error) {
-	return s.Orders.Order(ctx, id)
-}
-
-// Customer returns a customer.
-func (s *System) Customer(ctx context.Context, id string) (customercontract.Customer, error) {
-	return s.Customers.Customer(ctx, id)
-}
-
-// Settled reports whether every message sent so far has been handled.
-func (s *System) Settled() bool { return s.Bus.Idle() }
