@@ -141,17 +141,21 @@ type messageLog struct {
 	lastStep int
 }
 
-func (l *messageLog) step(e scenario.Event) {
+func (l *messageLog) step(e scenario.Event) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e.Ref != "" {
+	if e.Ref != "" && e.ID != "" {
 		l.names[e.ID] = e.Ref
 	}
 	if e.Step == 0 {
 		fmt.Fprintf(l.out, "• %s\n", e.Text)
-		return
+		return nil
 	}
 	fmt.Fprintf(l.out, "\nstep %d  %s\n", e.Step, e.Text)
+	for _, line := range e.Lines {
+		fmt.Fprintf(l.out, "          %s\n", line)
+	}
+	return nil
 }
 
 // Handled prints one delivery.

@@ -52,6 +52,6 @@ Start with "sagalab demo", then "sagalab serve" to use the REST API.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newDemo(scenarios), newSaga(), newView(), newQuery(), newBench(), newEvents(), newCustomer(), newTrace())
+	root.AddCommand(newServe(), newDemo(scenarios), newSaga(), newView(), newQuery(), newBench(), newEvents(), newCustomer(), newTrace(), newWalkthrough(scenarios))
 	return root
 }

@@ -66,13 +66,14 @@ func (r *Result) Passed() bool { return len(r.Failures) == 0 }
 
 // Run performs the scenario on sys, letting the messages of each step settle
 // before the next, and checks its expectations. progress, if not nil, is
-// told about each step. An error means the run itself failed; unmet
-// expectations are in Result.Failures.
-func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (*Result, error) {
-	say := func(e Event) {
+// told about each step; an error from it stops the run. An error means the
+// run itself failed; unmet expectations are in Result.Failures.
+func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event) error) (*Result, error) {
+	say := func(e Event) error {
 		if progress != nil {
-			progress(e)
+			return progress(e)
 		}
+		return nil
 	}
 	res := &Result{IDs: map[string]string{}, Orders: map[string]contract.Order{}, Customers: map[string]customercontract.Customer{}}
 	for _, c := range sc.Customers {
@@ -81,8 +82,11 @@ func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (
 			return nil, fmt.Errorf("create customer %s: %w", c.Ref, err)
 		}
 		res.IDs[c.Ref] = id
-		say(Event{Kind: "customer", Ref: c.Ref, ID: id,
+		err = say(Event{Kind: "customer", Ref: c.Ref, ID: id,
 			Text: fmt.Sprintf("create customer %s (%s), credit limit %s", c.Ref, c.Name, c.CreditLimit)})
+		if err != nil {
+			return nil, err
+		}
 		if err := sys.Settle(ctx); err != nil {
 			return nil, err
 		}
@@ -124,7 +128,7 @@ func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event)) (
 	return res, nil
 }
 
-func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *Result, say func(Event)) error {
+func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *Result, say func(Event) error) error {
 	e := Event{Step: n, Say: st.Say}
 	switch {
 	case st.Order != "":
@@ -140,15 +144,17 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 			res.IDs[st.Order] = o.ID
 			e.Kind, e.Ref, e.ID = "order", st.Order, o.ID
 			e.Text = fmt.Sprintf("order %s: %s orders %s (saga %s)", st.Order, st.Customer, st.Total, o.SagaMode)
-			say(e)
-			return nil
+			return say(e)
 		}
 		if st.Crash {
 			if err := sys.CrashAfter(ctx, create); err != nil {
 				return err
 			}
-			say(Event{Step: n, Kind: "crash", Ref: st.Order, ID: res.IDs[st.Order],
+			err := say(Event{Step: n, Kind: "crash", Ref: st.Order, ID: res.IDs[st.Order],
 				Text: "crash after the local commit, before the publish; sagalab restarts on the same data"})
+			if err != nil {
+				return err
+			}
 		} else if err := create(); err != nil {
 			return err
 		}
@@ -160,20 +166,25 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 		if _, err := sys.CancelOrder(ctx, res.IDs[st.Cancel]); err != nil {
 			return fmt.Errorf("cancel order %s: %w", st.Cancel, err)
 		}
-		say(e)
+		if err := say(e); err != nil {
+			return err
+		}
 	case st.Pause != "":
 		sys.Pause(st.Pause)
 		e.Kind, e.Ref, e.Text = "pause", st.Pause, "the "+st.Pause+" module goes down: its consumers stop"
-		say(e)
-		return nil
+		return say(e)
 	case st.Resume != "":
 		sys.Resume(st.Resume)
 		e.Kind, e.Ref, e.Text = "resume", st.Resume, "the "+st.Resume+" module is back: its consumers catch up"
-		say(e)
+		if err := say(e); err != nil {
+			return err
+		}
 	case st.Wait > 0:
 		d := time.Duration(st.Wait)
 		e.Kind, e.Text = "wait", fmt.Sprintf("%s pass", d)
-		say(e)
+		if err := say(e); err != nil {
+			return err
+		}
 		if err := sys.Wait(ctx, d); err != nil {
 			return err
 		}
@@ -189,8 +200,7 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 		e.Kind, e.Ref, e.ID, e.Lines = what, ref, res.IDs[ref], lines
 		e.Text = map[string]string{"events": "the event store: customer " + ref + "'s stream",
 			"compare": "customer " + ref + "'s order history, two ways"}[what]
-		say(e)
-		return nil
+		return say(e)
 	}
 	return sys.Settle(ctx)
 }

@@ -242,4 +242,3 @@ func summarize(data []byte) string {
 	}
 	return strings.Join(parts, " ")
 }
-

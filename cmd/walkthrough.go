@@ -1,0 +1,386 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sagalab/bus"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/scenario"
+	"sagalab/modules/system"
+	"sagalab/modules/trace"
+)
+
+func newWalkthrough(scenarios fs.FS) *cobra.Command {
+	var flags systemFlags
+	var opt walkOptions
+	var list bool
+	cmd := &cobra.Command{
+		Use:   "walkthrough [SCENARIO]",
+		Short: "Step through a scenario, one local transaction and one message at a time",
+		Long: `Run a scenario step by step. Before each step sagalab says, in a sentence or two, which
+idea from the slides it shows; then it performs it, draws the new part of the sequence
+diagram, and shows the rows that changed in each module's database (orders, customer
+credit, outbox, inbox, saga instance, view, events). On a terminal it waits for Enter
+(q quits); --auto advances by itself every --delay; without a terminal it runs straight
+through. It ends with a summary: each order's outcome, the local transactions and
+messages, and the concepts shown.
+
+Messages are delivered by the walkthrough itself, one at a time, through the same
+consumer code as always (inbox, local transaction, acknowledgement). Ids are short and
+sequential (customers c1…, orders o1…, messages m1…); with --seed the clock and the
+fault choices are fixed too, so the output is the same on every run.`,
+		Example: `  sagalab walkthrough --list
+  sagalab walkthrough happy-path --saga orchestration
+  sagalab walkthrough duplicate-delivery --auto --delay 2s
+  sagalab walkthrough happy-path --fault duplicate=1 --seed 7`,
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			names, _ := scenario.Names(scenarios)
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			if list {
+				return listWithConcepts(out, scenarios)
+			}
+			name := defaultScenario
+			if len(args) == 1 {
+				name = args[0]
+			}
+			sc, err := scenario.Load(scenarios, name)
+			if err != nil {
+				return err
+			}
+			cfg, err := flags.config()
+			if err != nil {
+				return err
+			}
+			opt.interactive = !opt.auto && isTerminal(os.Stdin) && isTerminal(os.Stdout)
+			if !isTerminal(os.Stdout) {
+				opt.delay = 0
+			}
+			opt.color = colorful(out)
+			opt.in = bufio.NewReader(cmd.InOrStdin())
+			return withTempDir(cfg, func(cfg system.Config, _ bool) error {
+				err := walkthrough(cmd.Context(), out, sc, cfg, opt)
+				if errors.Is(err, errQuit) {
+					fmt.Fprintln(out, "stopped.")
+					return nil
+				}
+				return err
+			})
+		},
+	}
+	flags.register(cmd, "")
+	f := cmd.Flags()
+	f.BoolVar(&list, "list", false, "list the scenarios with the concepts each shows")
+	f.BoolVar(&opt.auto, "auto", false, "advance by itself instead of waiting for Enter")
+	f.DurationVar(&opt.delay, "delay", time.Second, "pause between steps with --auto")
+	f.Uint64Var(&opt.seed, "seed", 0, "fix the clock and fault choices: the same output on every run")
+	return cmd
+}
+
+type walkOptions struct {
+	auto, interactive, color bool
+	delay                    time.Duration
+	seed                     uint64
+	in                       *bufio.Reader
+}
+
+var errQuit = errors.New("quit")
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func listWithConcepts(out io.Writer, scenarios fs.FS) error {
+	all, err := scenario.All(scenarios)
+	if err != nil {
+		return err
+	}
+	for _, sc := range all {
+		fmt.Fprintf(out, "%-24s %s\n", sc.Name, sc.Title)
+		if len(sc.Concepts) > 0 {
+			fmt.Fprintf(out, "%-24s shows: %s\n", "", strings.Join(sc.Concepts, ", "))
+		}
+	}
+	return nil
+}
+
+// walker prints a walkthrough as it goes.
+type walker struct {
+	out   io.Writer
+	opt   walkOptions
+	sc    *scenario.Scenario
+	mode  ordercontract.SagaMode
+	sess  *system.Session
+	clock *system.Clock
+	rows  system.Rows
+	step  int
+	txs   int
+	msgs  int
+}
+
+func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg system.Config, opt walkOptions) error {
+	cfg, err := sc.Configure(cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now().UTC().Truncate(time.Second)
+	if opt.seed != 0 {
+		start = testStart
+		cfg.Faults.Seed = opt.seed
+	}
+	cfg.IDs = system.SequentialIDs()
+	w := &walker{out: out, opt: opt, sc: sc, mode: cfg.SagaMode, clock: system.NewClock(start)}
+	fmt.Fprintf(out, "walkthrough %s · %s saga\n  %s\n", sc.Name, cfg.SagaMode, sc.Title)
+	for _, l := range wrap(sc.Description, 96) {
+		fmt.Fprintln(out, "  "+l)
+	}
+	if len(sc.Concepts) > 0 {
+		fmt.Fprintf(out, "  shows: %s\n", strings.Join(sc.Concepts, ", "))
+	}
+	if cfg.Faults.Any() || len(cfg.Faults.Pauses) > 0 {
+		fmt.Fprintf(out, "  faults: %s\n", cfg.Faults)
+	}
+	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Clock: w.clock, Step: w.delivered})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	w.sess = sess
+	if w.rows, err = sess.System().Rows(ctx); err != nil {
+		return err
+	}
+	res, err := sc.Run(ctx, sess, w.action)
+	if err != nil {
+		return err
+	}
+	w.summary(res)
+	if !res.Passed() {
+		return &exitError{"scenario failed"}
+	}
+	return nil
+}
+
+// action shows a step the scenario took.
+func (w *walker) action(e scenario.Event) error {
+	return w.show(explainAction(e, w.mode), e.Say, e.Text, func(t trace.Trace) []trace.Step {
+		var steps []trace.Step
+		for _, r := range w.newOutboxEffects() {
+			steps = append(steps, trace.Step{Kind: trace.Transaction, From: r.module, Effect: r.effect})
+		}
+		return steps
+	}, e.Lines)
+}
+
+// delivered shows one message the session handed out.
+func (w *walker) delivered(st bus.Stepped) error {
+	w.msgs++
+	text := fmt.Sprintf("%s delivers %s (%s)", st.Source, st.Type, st.ID)
+	return w.show(explainDelivery(st, w.mode), "", text, func(t trace.Trace) []trace.Step {
+		var steps []trace.Step
+		for _, d := range st.Deliveries {
+			if d.Ignored {
+				continue
+			}
+			steps = append(steps, trace.Step{Kind: trace.Message, From: st.Source, To: d.Consumer, Type: st.Type,
+				Topic: st.Topic, Summary: trace.Summarize(st.Payload), Duplicate: d.Duplicate,
+				Compensation: trace.IsCompensation(st.Type)})
+			effect := d.Effect
+			if d.Duplicate {
+				effect = "duplicate: already in the inbox, nothing changes"
+			} else {
+				w.txs++
+			}
+			steps = append(steps, trace.Step{Kind: trace.Transaction, From: d.Consumer, Effect: effect,
+				Compensation: trace.IsCompensation(st.Type) && !d.Duplicate})
+		}
+		for _, c := range st.Waiting {
+			steps = append(steps, trace.Step{Kind: trace.Message, From: st.Source, To: c, Type: st.Type,
+				Topic: st.Topic, Summary: trace.Summarize(st.Payload), Pending: true})
+		}
+		return steps
+	}, nil)
+}
+
+// show prints one step: what it shows, what happened, the new part of the
+// diagram and the rows that changed; then waits for the reader.
+func (w *walker) show(explain, say, what string, diagram func(trace.Trace) []trace.Step, lines []string) error {
+	w.step++
+	w.clock.Advance(10 * time.Millisecond)
+	c := palette(w.opt.color)
+	head := fmt.Sprintf("── step %d · %s ", w.step, w.clock.Now().Format("15:04:05.000"))
+	fmt.Fprintf(w.out, "\n%s\n", c("1", head+strings.Repeat("─", max(0, 72-len([]rune(head))))))
+	for _, l := range wrap(explain, 96) {
+		fmt.Fprintln(w.out, l)
+	}
+	if say != "" {
+		for _, l := range wrap(say, 96) {
+			fmt.Fprintln(w.out, l)
+		}
+	}
+	fmt.Fprintln(w.out, c("2", "▸ "+what))
+	for _, l := range lines {
+		for i, part := range wrap(l, 92) {
+			indent := "    "
+			if i > 0 {
+				indent = "        "
+			}
+			fmt.Fprintln(w.out, indent+part)
+		}
+	}
+	t := trace.Trace{Participants: system.Participants}
+	if steps := diagram(t); len(steps) > 0 {
+		if err := trace.Text(w.out, t, steps, trace.TextOptions{Color: w.opt.color}); err != nil {
+			return err
+		}
+	}
+	if err := w.changedRows(); err != nil {
+		return err
+	}
+	return w.pause()
+}
+
+type outboxEffect struct{ module, effect string }
+
+// newOutboxEffects returns the effects recorded on outbox rows written since
+// the last look.
+func (w *walker) newOutboxEffects() []outboxEffect {
+	rows, err := w.sess.System().Rows(context.Background())
+	if err != nil {
+		return nil
+	}
+	var out []outboxEffect
+	for _, module := range system.Participants {
+		name := module + ".db outbox"
+		var keys []string
+		for k := range rows[name] {
+			if _, old := w.rows[name][k]; !old {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if e := w.sess.System().OutboxEffect(module, k); e != "" {
+				out = append(out, outboxEffect{module, e})
+			}
+		}
+	}
+	return out
+}
+
+// changedRows prints the rows that changed since the last step.
+func (w *walker) changedRows() error {
+	now, err := w.sess.System().Rows(context.Background())
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, table := range system.TableNames() {
+		before, after := w.rows[table], now[table]
+		var keys []string
+		for k := range after {
+			keys = append(keys, k)
+		}
+		for k := range before {
+			if _, ok := after[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			old, had := before[k]
+			row, has := after[k]
+			switch {
+			case !had:
+				lines = append(lines, fmt.Sprintf("  %-28s + %s", table, row))
+			case !has:
+				lines = append(lines, fmt.Sprintf("  %-28s - %s", table, old))
+			case old != row:
+				lines = append(lines, fmt.Sprintf("  %-28s ~ %s", table, row))
+			}
+		}
+	}
+	w.rows = now
+	if len(lines) > 0 {
+		fmt.Fprintln(w.out, "rows changed:")
+		for _, l := range lines {
+			fmt.Fprintln(w.out, truncateLine(l, 100))
+		}
+	}
+	return nil
+}
+
+func (w *walker) pause() error {
+	switch {
+	case w.opt.interactive:
+		fmt.Fprint(w.out, palette(w.opt.color)("2", "[Enter: next step · q: quit] "))
+		line, err := w.opt.in.ReadString('\n')
+		if strings.TrimSpace(line) == "q" || errors.Is(err, io.EOF) {
+			return errQuit
+		}
+	case w.opt.auto && w.opt.delay > 0:
+		time.Sleep(w.opt.delay)
+	}
+	return nil
+}
+
+func (w *walker) summary(res *scenario.Result) {
+	fmt.Fprintf(w.out, "\n── summary %s\n", strings.Repeat("─", 61))
+	for _, ref := range w.sc.OrderRefs() {
+		o := res.Orders[ref]
+		outcome := string(o.State)
+		if o.RejectionReason != "" {
+			outcome += " (" + o.RejectionReason + ")"
+		}
+		fmt.Fprintf(w.out, "  order %-4s %-7s %s\n", ref, o.OrderTotal, outcome)
+	}
+	for _, c := range w.sc.Customers {
+		got := res.Customers[c.Ref]
+		fmt.Fprintf(w.out, "  customer %s: %s of %s available\n", c.Ref, got.AvailableCredit, got.CreditLimit)
+	}
+	fmt.Fprintf(w.out, "  %d steps: %d messages delivered, %d local transactions caused by them\n", w.step, w.msgs, w.txs)
+	if len(w.sc.Concepts) > 0 {
+		fmt.Fprintf(w.out, "  concepts shown: %s\n", strings.Join(w.sc.Concepts, ", "))
+	}
+	if res.Passed() {
+		fmt.Fprintln(w.out, "  every expected outcome was met")
+		return
+	}
+	for _, f := range res.Failures {
+		fmt.Fprintln(w.out, "  FAILED: "+f)
+	}
+}
+
+func palette(on bool) func(code, s string) string {
+	return func(code, s string) string {
+		if !on {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+}
+
+func truncateLine(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// testStart is the clock's start with --seed.
+var testStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
