@@ -43,7 +43,7 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.DurationVar(&f.sagaTimeout, "saga-timeout", order.DefaultSagaTimeout,
 		"how long a saga waits for a participant before it compensates (order REJECTED/TIMEOUT)")
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
-	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`)
+	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,crash=1"`)
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	fl.IntVar(&f.snapshots, "snapshot-every", 100, "snapshot each event-sourced customer every N events (0: never)")
 	fl.DurationVar(&f.retention, "retention", 0,

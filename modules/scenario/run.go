@@ -91,7 +91,16 @@ func (sc *Scenario) Run(ctx context.Context, sys System, progress func(Event) er
 			return nil, err
 		}
 	}
+	crashAt := 0 // a crash asked for by the faults, after the local commit of that order
+	if p, ok := sys.(interface{ CrashAfterOrder() int }); ok {
+		crashAt = p.CrashAfterOrder()
+	}
+	orders := 0
 	for i, st := range sc.Steps {
+		if st.Order != "" {
+			orders++
+			st.Crash = st.Crash || orders == crashAt
+		}
 		if err := sc.step(ctx, sys, i+1, st, res, say); err != nil {
 			return nil, fmt.Errorf("step %d: %w", i+1, err)
 		}

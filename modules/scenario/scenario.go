@@ -193,7 +193,7 @@ func (sc *Scenario) Configure(cfg system.Config) (system.Config, error) {
 	if sc.SnapshotEvery > 0 {
 		cfg.SnapshotEvery = sc.SnapshotEvery
 	}
-	if sc.Faults != "" && !cfg.Faults.Any() && len(cfg.Faults.Pauses) == 0 {
+	if sc.Faults != "" && !cfg.Faults.Any() && len(cfg.Faults.Pauses) == 0 && cfg.Faults.CrashAfterOrder == 0 {
 		f, err := system.ParseFaults(sc.Faults)
 		if err != nil {
 			return cfg, fmt.Errorf("scenario %s: faults: %w", sc.Name, err)

@@ -2,12 +2,12 @@ package system
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"sagalab/bus"
-	customercontract "sagalab/modules/customer/contract"
-	ordercontract "sagalab/modules/order/contract"
 )
 
 // Faults are what can be broken on purpose: the bus's delivery faults and
@@ -16,6 +16,10 @@ type Faults struct {
 	bus.Faults
 	// Pauses holds each named module's consumers for a while after start.
 	Pauses map[string]time.Duration
+	// CrashAfterOrder, if not 0, crashes sagalab right after the local
+	// commit of that order (1 for the first), before anything is published,
+	// and starts it again on the same data (demo and walkthrough).
+	CrashAfterOrder int
 }
 
 // ParseFaults reads faults in the command-line form
@@ -27,9 +31,17 @@ func ParseFaults(s string) (Faults, error) {
 	}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if k == "crash" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return f, fmt.Errorf("crash: want the number of the order after whose commit to crash (1 or more), got %q", v)
+			}
+			f.CrashAfterOrder = n
+			continue
+		}
 		if module, ok := strings.CutPrefix(k, "pause-"); ok {
-			if module != customercontract.Module && module != ordercontract.Module {
-				return f, fmt.Errorf("pause-%s: no module %q (customer or order)", module, module)
+			if !slices.Contains(Participants, module) {
+				return f, fmt.Errorf("pause-%s: no module %q (order, customer or history)", module, module)
 			}
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 || d > time.Hour {
@@ -46,7 +58,7 @@ func ParseFaults(s string) (Faults, error) {
 			return f, err
 		}
 		if !known {
-			return f, fmt.Errorf("unknown fault %q: use duplicate, redeliver, delay, reorder or pause-<module>", k)
+			return f, fmt.Errorf("unknown fault %q: use duplicate, redeliver, delay, reorder, pause-<module> or crash", k)
 		}
 	}
 	return f, nil
@@ -55,6 +67,14 @@ func ParseFaults(s string) (Faults, error) {
 // String gives the faults in the form ParseFaults reads.
 func (f Faults) String() string {
 	s := f.Faults.String()
+	if f.CrashAfterOrder > 0 {
+		if s == "none" {
+			s = ""
+		} else {
+			s += ","
+		}
+		s += "crash=" + strconv.Itoa(f.CrashAfterOrder)
+	}
 	for m, d := range f.Pauses {
 		if s == "none" {
 			s = ""

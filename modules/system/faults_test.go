@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
+	"time"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -243,5 +245,40 @@ func TestCrashBetweenAppendAndPublish(t *testing.T) {
 				t.Fatalf("available credit %s, want 2.66", got)
 			}
 		})
+	}
+}
+
+// Each fault kind, alone and all together, leaves the outcome of a
+// fault-free run unchanged.
+func TestFaultsDoNotChangeOutcomes(t *testing.T) {
+	for _, mode := range modes {
+		wantStates, wantCredit := sagaOutcome(t, Config{SagaMode: mode})
+		for _, spec := range []string{"duplicate=1", "redeliver=1", "delay=15ms", "reorder=3", "pause-customer=150ms",
+			"pause-order=150ms", "pause-history=150ms", "duplicate=0.5,redeliver=0.5,delay=5ms,reorder=2,pause-customer=50ms"} {
+			t.Run(string(mode)+"/"+spec, func(t *testing.T) {
+				faults, err := ParseFaults(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				faults.Seed = 11
+				states, credit := sagaOutcome(t, Config{SagaMode: mode, Faults: faults})
+				if credit != wantCredit || strings.Join(states, ",") != strings.Join(wantStates, ",") {
+					t.Fatalf("with %s: %v and %s available; without faults: %v and %s", spec, states, credit, wantStates, wantCredit)
+				}
+			})
+		}
+	}
+}
+
+func TestParseFaults(t *testing.T) {
+	f, err := ParseFaults("duplicate=0.5, delay=200ms,pause-customer=3s,reorder=4,redeliver")
+	if err != nil || f.Duplicate != 0.5 || f.Delay != 200*time.Millisecond || f.Pauses["customer"] != 3*time.Second ||
+		f.Reorder != 4 || f.Redeliver != 1 {
+		t.Fatalf("ParseFaults = %+v, %v", f, err)
+	}
+	for _, bad := range []string{"duplicate=2", "delay=forever", "pause-billing=1s", "explode=1", "reorder=1"} {
+		if _, err := ParseFaults(bad); err == nil {
+			t.Errorf("ParseFaults(%q) accepted it", bad)
+		}
 	}
 }

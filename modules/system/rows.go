@@ -18,7 +18,8 @@ var shownTables = []table{
 	{"order", "orders", `SELECT id, id || ' ' || state ||
 		CASE WHEN rejection_reason != '' THEN '/' || rejection_reason ELSE '' END ||
 		' total ' || ` + cents("total") + ` || ' (' || saga_mode || ')' FROM orders`},
-	{"order", "saga_instances", `SELECT id, id || ' ' || state || ' at step ' || (step + 1) ||
+	{"order", "saga_instances", `SELECT id, id || ' ' || state ||
+		CASE WHEN state = 'RUNNING' THEN ' at step ' || (step + 1) ELSE '' END ||
 		CASE WHEN compensating THEN ', compensating' ELSE '' END || ' (version ' || version || ')' FROM saga_instances`},
 	{"order", "outbox", `SELECT printf('%08d', seq), '#' || seq || ' ' || type || ' to ' || topic || ' (' || message_id || ')' FROM outbox`},
 	{"order", "inbox", `SELECT consumer || ' ' || message_id, message_id || ' ' || type || ' from ' || source FROM inbox`},

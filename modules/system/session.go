@@ -64,6 +64,10 @@ func (s *Session) start(ctx context.Context) error {
 	return nil
 }
 
+// CrashAfterOrder is the order after whose commit the session's faults say
+// to crash (0: none).
+func (s *Session) CrashAfterOrder() int { return s.cfg.Faults.CrashAfterOrder }
+
 // System is the running sagalab (a new one after each crash).
 func (s *Session) System() *System { return s.sys }
 
