@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"path/filepath"
 	"strings"
-	"time"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
