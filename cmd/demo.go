@@ -36,29 +36,15 @@ delivery on purpose and see that the outcome does not change.`,
 		Example: `  sagalab demo
   sagalab demo insufficient-credit --saga orchestration
   sagalab demo happy-path --fault duplicate=1,redeliver=0.5`,
-		Args: cobra.MaximumNArgs(1),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			names, _ := scenario.Names(scenarios)
-			return names, cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: scenarioNames(scenarios),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if list {
 				return listScenarios(out, scenarios)
 			}
-			name := defaultScenario
-			if len(args) == 1 {
-				name = args[0]
-			}
-			sc, err := scenario.Load(scenarios, name)
+			sc, cfg, err := loadScenario(scenarios, args, &flags)
 			if err != nil {
-				return err
-			}
-			cfg, err := flags.config()
-			if err != nil {
-				return err
-			}
-			if cfg, err = sc.Configure(cfg); err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
@@ -74,6 +60,34 @@ delivery on purpose and see that the outcome does not change.`,
 	return cmd
 }
 
+// scenarioNames completes a scenario argument.
+func scenarioNames(scenarios fs.FS) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names, _ := scenario.Names(scenarios)
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// loadScenario loads the scenario args name (the default one when none)
+// and the configuration the flags and the scenario's settings make.
+func loadScenario(scenarios fs.FS, args []string, flags *systemFlags) (*scenario.Scenario, system.Config, error) {
+	name := defaultScenario
+	if len(args) == 1 {
+		name = args[0]
+	}
+	sc, err := scenario.Load(scenarios, name)
+	if err != nil {
+		return nil, system.Config{}, err
+	}
+	cfg, err := flags.config()
+	if err != nil {
+		return nil, system.Config{}, err
+	}
+	cfg, err = sc.Configure(cfg)
+	return sc, cfg, err
+}
+
+// listScenarios names the scenarios and the concepts each shows.
 func listScenarios(out io.Writer, scenarios fs.FS) error {
 	all, err := scenario.All(scenarios)
 	if err != nil {
@@ -81,6 +95,9 @@ func listScenarios(out io.Writer, scenarios fs.FS) error {
 	}
 	for _, sc := range all {
 		fmt.Fprintf(out, "%-24s %s\n", sc.Name, sc.Title)
+		if len(sc.Concepts) > 0 {
+			fmt.Fprintf(out, "%-24s shows: %s\n", "", strings.Join(sc.Concepts, ", "))
+		}
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -25,13 +24,7 @@ type progress struct {
 }
 
 func newProgress(out io.Writer, label string, total int) *progress {
-	terminal := false
-	if f, ok := out.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			terminal = true
-		}
-	}
-	return &progress{out: out, label: label, total: total, terminal: terminal, started: time.Now()}
+	return &progress{out: out, label: label, total: total, terminal: isTerminal(out), started: time.Now()}
 }
 
 // add records n more units done.

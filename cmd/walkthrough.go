@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -44,30 +43,19 @@ fault choices are fixed too, so the output is the same on every run.`,
   sagalab walkthrough happy-path --saga orchestration
   sagalab walkthrough duplicate-delivery --auto --delay 2s
   sagalab walkthrough happy-path --fault duplicate=1 --seed 7`,
-		Args: cobra.MaximumNArgs(1),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			names, _ := scenario.Names(scenarios)
-			return names, cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: scenarioNames(scenarios),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if list {
-				return listWithConcepts(out, scenarios)
+				return listScenarios(out, scenarios)
 			}
-			name := defaultScenario
-			if len(args) == 1 {
-				name = args[0]
-			}
-			sc, err := scenario.Load(scenarios, name)
+			sc, cfg, err := loadScenario(scenarios, args, &flags)
 			if err != nil {
 				return err
 			}
-			cfg, err := flags.config()
-			if err != nil {
-				return err
-			}
-			opt.interactive = !opt.auto && isTerminal(os.Stdin) && isTerminal(os.Stdout)
-			if !isTerminal(os.Stdout) {
+			opt.interactive = !opt.auto && isTerminal(cmd.InOrStdin()) && isTerminal(out)
+			if !isTerminal(out) {
 				opt.delay = 0
 			}
 			opt.color = colorful(out)
@@ -100,24 +88,6 @@ type walkOptions struct {
 
 var errQuit = errors.New("quit")
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func listWithConcepts(out io.Writer, scenarios fs.FS) error {
-	all, err := scenario.All(scenarios)
-	if err != nil {
-		return err
-	}
-	for _, sc := range all {
-		fmt.Fprintf(out, "%-24s %s\n", sc.Name, sc.Title)
-		if len(sc.Concepts) > 0 {
-			fmt.Fprintf(out, "%-24s shows: %s\n", "", strings.Join(sc.Concepts, ", "))
-		}
-	}
-	return nil
-}
 
 // walker prints a walkthrough as it goes.
 type walker struct {
@@ -133,11 +103,9 @@ type walker struct {
 	msgs  int
 }
 
+// walkthrough runs sc step by step; cfg carries the scenario's settings
+// (scenario.Configure).
 func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg system.Config, opt walkOptions) error {
-	cfg, err := sc.Configure(cfg)
-	if err != nil {
-		return err
-	}
 	start := time.Now().UTC().Truncate(time.Second)
 	if opt.seed != 0 {
 		start = testStart

@@ -59,7 +59,10 @@ func TestWalkthroughGolden(t *testing.T) {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
 				var out bytes.Buffer
-				cfg := system.Config{DataDir: t.TempDir(), SagaMode: mode}
+				cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode})
+				if err != nil {
+					t.Fatal(err)
+				}
 				if err := walkthrough(context.Background(), &out, sc, cfg, walkOptions{seed: 1}); err != nil {
 					t.Fatal(err)
 				}
