@@ -88,7 +88,6 @@ type walkOptions struct {
 
 var errQuit = errors.New("quit")
 
-
 // walker prints a walkthrough as it goes.
 type walker struct {
 	out   io.Writer
