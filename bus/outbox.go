@@ -144,44 +144,6 @@ func (o *Outbox) Notify() {
 	}
 }
 
-// Record is one outbox row: a message the module emitted, sent or not.
-type Record struct {
-	Seq       int64
-	Envelope  Envelope
-	Delivered bool
-}
-
-// Records returns the outbox rows whose correlation id is correlationID (all
-// rows when it is empty), oldest first.
-func (o *Outbox) Records(ctx context.Context, correlationID string) ([]Record, error) {
-	q := `SELECT seq, message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at,
-		seq <= (SELECT delivered_seq FROM outbox_relay) FROM outbox`
-	args := []any{}
-	if correlationID != "" {
-		q += ` WHERE correlation_id = ?`
-		args = append(args, correlationID)
-	}
-	rows, err := o.db.Reader().QueryContext(ctx, q+` ORDER BY seq`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		var created int64
-		var payload []byte
-		e := &r.Envelope
-		if err := rows.Scan(&r.Seq, &e.ID, &e.Topic, &e.Position, &e.Type, &e.CorrelationID, &e.CausationID, &e.ReplyTo,
-			&payload, &created, &r.Delivered); err != nil {
-			return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
-		}
-		e.Seq, e.Source, e.Payload, e.CreatedAt = r.Seq, o.source, payload, time.Unix(0, created)
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // run publishes committed rows in sequence order until ctx ends.
 func (o *Outbox) run(ctx context.Context, log *slog.Logger) {
 	tick := time.NewTicker(o.bus.cfg.PollInterval)
@@ -271,20 +233,26 @@ func (o *Outbox) loadProgress(ctx context.Context) error {
 
 // readRows returns up to limit committed rows after seq after.
 func (o *Outbox) readRows(ctx context.Context, after int64, limit int) ([]Envelope, error) {
-	rows, err := o.db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, position, type, correlation_id,
-		causation_id, reply_to, payload, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	return queryEnvelopes(ctx, o.db, o.source, `seq > ? ORDER BY seq LIMIT ?`, after, limit)
+}
+
+// queryEnvelopes reads the outbox rows of module source in db that where
+// selects.
+func queryEnvelopes(ctx context.Context, db *storage.DB, source, where string, args ...any) ([]Envelope, error) {
+	rows, err := db.Reader().QueryContext(ctx, `SELECT seq, message_id, topic, position, type, correlation_id,
+		causation_id, reply_to, payload, created_at FROM outbox WHERE `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
+		return nil, fmt.Errorf("read the %s outbox: %w", source, err)
 	}
 	defer rows.Close()
 	var out []Envelope
 	for rows.Next() {
-		e := Envelope{Source: o.source}
+		e := Envelope{Source: source}
 		var created int64
 		var payload []byte
 		if err := rows.Scan(&e.Seq, &e.ID, &e.Topic, &e.Position, &e.Type, &e.CorrelationID, &e.CausationID,
 			&e.ReplyTo, &payload, &created); err != nil {
-			return nil, fmt.Errorf("read the %s outbox: %w", o.source, err)
+			return nil, fmt.Errorf("read the %s outbox: %w", source, err)
 		}
 		e.Payload, e.CreatedAt = payload, time.Unix(0, created)
 		out = append(out, e)

@@ -30,7 +30,7 @@ exists). The event store also acts as the broker: every appended event is a mess
 		Example: `  sagalab events customer 0f6dfdd2-… --data ./sagalab-data`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				evs, err := sys.Customers.Events(cmd.Context(), args[0])
 				if errors.Is(err, customercontract.ErrNotFound) {
 					return fmt.Errorf("no customer %q in %s", args[0], dataDir)
@@ -53,7 +53,7 @@ exists). The event store also acts as the broker: every appended event is a mess
 		Short: "Count streams, events and snapshots, and name the largest stream",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				st, err := sys.Customers.EventStats(cmd.Context())
 				if err != nil {
 					return err
@@ -91,7 +91,7 @@ the customer as it was then.`,
 			if version < 0 {
 				return fmt.Errorf("--at-version must be 1 or more (0: the latest)")
 			}
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				st, err := sys.Customers.StateAt(cmd.Context(), args[0], version)
 				if errors.Is(err, customercontract.ErrNotFound) {
 					return fmt.Errorf("no customer %q in %s", args[0], dataDir)

@@ -42,7 +42,7 @@ and the time taken. --call-latency adds a simulated network delay to each round 
 			if via == "all" {
 				vias = system.Vias
 			}
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				sys.Composer.CallLatency = latency
 				var first []queries.ValuableCustomer
 				for i, v := range vias {

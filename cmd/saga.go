@@ -29,8 +29,10 @@ func newSaga() *cobra.Command {
 	return cmd
 }
 
-func inspect(dataDir string, fn func(*system.System) error) error {
-	sys, err := system.Start(context.Background(), system.Config{DataDir: dataDir, Inspect: true,
+// inspect opens dataDir for reading, without starting delivery, and runs fn
+// on it.
+func inspect(ctx context.Context, dataDir string, fn func(*system.System) error) error {
+	sys, err := system.Start(ctx, system.Config{DataDir: dataDir, Inspect: true,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
@@ -51,7 +53,7 @@ the services): the history comes from each service's outbox and inbox.`,
 		Example: `  sagalab saga show 3f2a9c1b-0d4e-4c55-9d36-8a1f0c2b7e11 --data ./sagalab-data`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				rep, err := sys.SagaReport(cmd.Context(), args[0])
 				if errors.Is(err, ordercontract.ErrNotFound) {
 					return fmt.Errorf("no order %q in %s", args[0], dataDir)
@@ -87,7 +89,7 @@ func newSagaList() *cobra.Command {
 			if stuck < 0 {
 				return fmt.Errorf("--stuck must not be negative")
 			}
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				list, err := sys.Orders.Unfinished(cmd.Context(), stuck)
 				if err != nil {
 					return err

@@ -32,7 +32,7 @@ in each module, from the modules' outboxes and inboxes:
 			if format != "text" && format != "mermaid" && format != "json" {
 				return fmt.Errorf("--format must be text, mermaid or json, not %q", format)
 			}
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				t, err := sys.Trace(cmd.Context(), args[0])
 				if errors.Is(err, ordercontract.ErrNotFound) {
 					return fmt.Errorf("no order %q in %s", args[0], dataDir)

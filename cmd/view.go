@@ -45,7 +45,7 @@ when complete. Stop "sagalab serve" on the directory first.`,
 		Short: "Show how far the view lags behind each source",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return inspect(dataDir, func(sys *system.System) error {
+			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				st, err := sys.ViewStatus(cmd.Context())
 				if err != nil {
 					return err

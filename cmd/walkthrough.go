@@ -144,9 +144,13 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 
 // action shows a step the scenario took.
 func (w *walker) action(e scenario.Event) error {
+	effects, err := w.newOutboxEffects()
+	if err != nil {
+		return err
+	}
 	return w.show(explainAction(e, w.mode), e.Say, e.Text, func(t trace.Trace) []trace.Step {
 		var steps []trace.Step
-		for _, r := range w.newOutboxEffects() {
+		for _, r := range effects {
 			steps = append(steps, trace.Step{Kind: trace.Transaction, From: r.module, Effect: r.effect})
 		}
 		return steps
@@ -224,11 +228,12 @@ func (w *walker) show(explain, say, what string, diagram func(trace.Trace) []tra
 type outboxEffect struct{ module, effect string }
 
 // newOutboxEffects returns the effects recorded on outbox rows written since
-// the last look.
-func (w *walker) newOutboxEffects() []outboxEffect {
-	rows, err := w.sess.System().Rows(context.Background())
+// the last step: what an initiating transaction did.
+func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
+	ctx := context.Background()
+	rows, err := w.sess.System().Rows(ctx)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var out []outboxEffect
 	for _, module := range system.Participants {
@@ -239,14 +244,18 @@ func (w *walker) newOutboxEffects() []outboxEffect {
 				keys = append(keys, k)
 			}
 		}
-		slices.Sort(keys)
+		slices.Sort(keys) // zero-padded sequence numbers
 		for _, k := range keys {
-			if e := w.sess.System().OutboxEffect(module, k); e != "" {
+			e, err := w.sess.System().OutboxEffect(ctx, module, k)
+			if err != nil {
+				return nil, err
+			}
+			if e != "" {
 				out = append(out, outboxEffect{module, e})
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // changedRows prints the rows that changed since the last step.

@@ -124,7 +124,10 @@ func TestRestartWithMessagesInFlight(t *testing.T) {
 			settled(t, s)
 			s.Bus.PauseConsumer("customer") // the Customer service is down
 			id := mustOrder(t, s, c, "12.34", "")
-			eventually(t, "the relay to publish", func() bool { return s.Bus.Idle() == false })
+			eventually(t, "the relay to publish", func() bool { // the view has it; the paused customer has not
+				d, err := s.History.Document(context.Background(), c)
+				return err == nil && len(d.Orders) == 1
+			})
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package system
 import (
 	"context"
 	"fmt"
+	"strconv"
 )
 
 // table is a table the walkthrough shows, with a query that gives each
@@ -74,9 +75,16 @@ func TableNames() []string {
 }
 
 // OutboxEffect returns the effect recorded on a module's outbox row, by the
-// row key Rows uses for outboxes.
-func (s *System) OutboxEffect(module, key string) string {
+// row key Rows uses for outboxes (the sequence number).
+func (s *System) OutboxEffect(ctx context.Context, module, key string) (string, error) {
+	seq, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("outbox row %q: %w", key, err)
+	}
 	var effect string
-	_ = s.files[module].Reader().QueryRow(`SELECT effect FROM outbox WHERE printf('%08d', seq) = ?`, key).Scan(&effect)
-	return effect
+	err = s.files[module].Reader().QueryRowContext(ctx, `SELECT effect FROM outbox WHERE seq = ?`, seq).Scan(&effect)
+	if err != nil {
+		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+	}
+	return effect, nil
 }

@@ -2,7 +2,6 @@ package system
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/trace"
 )
 
 // Session runs sagalab for a scenario: it settles after each step, can
@@ -187,7 +187,7 @@ func (s *Session) describeEvents(ctx context.Context, id string) ([]string, erro
 	}
 	var lines []string
 	for _, e := range evs {
-		lines = append(lines, fmt.Sprintf("v%-3d %-32s %s", e.Version, e.Type, summarize(e.Data)))
+		lines = append(lines, fmt.Sprintf("v%-3d %-32s %s", e.Version, e.Type, trace.Summarize(e.Data)))
 	}
 	st, snapshot, err := s.sys.Customers.Load(ctx, id)
 	if err != nil {
@@ -230,19 +230,4 @@ func (s *Session) describeCompare(ctx context.Context, id string) ([]string, err
 		"orders: " + strings.Join(b, ", "),
 		"both give " + same,
 	}, nil
-}
-
-// summarize shows an event's telling fields.
-func summarize(data []byte) string {
-	var p map[string]any
-	if err := json.Unmarshal(data, &p); err != nil {
-		return string(data)
-	}
-	var parts []string
-	for _, k := range []string{"name", "orderId", "creditLimit", "orderTotal", "amount", "reason"} {
-		if v, ok := p[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
-		}
-	}
-	return strings.Join(parts, " ")
 }
