@@ -53,14 +53,13 @@ func NewSession(ctx context.Context, cfg Config, opt SessionOptions) (*Session, 
 }
 
 func (s *Session) start(ctx context.Context) error {
-	sys, err := Start(ctx, s.cfg)
+	cfg := s.cfg
+	cfg.Paused = slices.Clone(s.paused) // still down after a crash
+	sys, err := Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	s.sys = sys
-	for _, m := range s.paused {
-		sys.Bus.PauseConsumer(m)
-	}
 	return nil
 }
 

@@ -39,6 +39,9 @@ type Config struct {
 	Observer bus.Observer
 	// HoldDelivery starts the system with its relays held (see bus.Hold).
 	HoldDelivery bool
+	// Paused names modules whose consumers start paused (down) until
+	// Bus.ResumeConsumer.
+	Paused []string
 	// Retention is how long outboxes keep delivered messages; 0 for ever.
 	Retention time.Duration
 	// SnapshotEvery saves a customer's snapshot every so many events: 0
@@ -141,6 +144,13 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if cfg.HoldDelivery {
 		s.Bus.Hold()
 	}
+	// Modules that are down are down before anything is delivered.
+	for _, module := range cfg.Paused {
+		s.Bus.PauseConsumer(module)
+	}
+	for module := range cfg.Faults.Pauses {
+		s.Bus.PauseConsumer(module)
+	}
 	if err := s.Bus.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start sagalab: %w", err)
 	}
@@ -148,7 +158,6 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		s.Orders.Start()
 	}
 	for module, d := range cfg.Faults.Pauses {
-		s.Bus.PauseConsumer(module)
 		time.AfterFunc(d, func() { s.Bus.ResumeConsumer(module) })
 	}
 	return s, nil

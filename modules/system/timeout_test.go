@@ -76,7 +76,7 @@ func TestDeadlineSurvivesRestart(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			cfg.Faults.Pauses = map[string]time.Duration{"customer": time.Hour}
+			cfg.Paused = []string{"customer"} // still down after the restart
 			s = start(t, cfg)
 			if o := final(t, s, id); o.RejectionReason != ordercontract.ReasonTimeout {
 				t.Fatalf("order = %s/%s, want REJECTED/TIMEOUT", o.State, o.RejectionReason)
