@@ -108,6 +108,9 @@ const (
 		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
+// NewID makes a message id, as Write does for a message without one.
+func (o *Outbox) NewID() string { return o.newID() }
+
 // PositionOf returns the position of the newest message of type typ with
 // correlationID, read inside tx: a write reports it so that a reader can wait
 // for a view to catch up with it.

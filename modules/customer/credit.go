@@ -24,14 +24,16 @@ type Customer struct {
 	Reserved money.Money `json:"reserved"`
 	// Open holds the credit each order with a live reservation holds.
 	Open map[string]money.Money `json:"open"`
-	// Version is the stream version the state reflects.
-	Version int64 `json:"version"`
+	// Version is the stream version the state reflects, and LastEvent the
+	// message id of the event at that version.
+	Version   int64  `json:"version"`
+	LastEvent string `json:"lastEvent"`
 }
 
 // snapshotSchema is the version of Customer's snapshot encoding. Change it
 // whenever Customer's fields change meaning: older snapshots are then
-// ignored and streams replayed.
-const snapshotSchema = 1
+// ignored and streams replayed. (2: LastEvent.)
+const snapshotSchema = 2
 
 // Available is the credit that new orders may still reserve.
 func (c *Customer) Available() money.Money { return c.CreditLimit - c.Reserved }
@@ -77,7 +79,7 @@ func (c *Customer) apply(e eventstore.Event) error {
 	default:
 		return fmt.Errorf("customer %s v%d: unknown event %s", e.Stream, e.Version, e.Type)
 	}
-	c.Version = e.Version
+	c.Version, c.LastEvent = e.Version, e.MessageID
 	return nil
 }
 

@@ -91,7 +91,7 @@ func New(cfg Config) *Module {
 		db:     cfg.DB,
 		out:    out,
 		events: events,
-		repo:   repository{events: events, snapshotEvery: int64(cfg.SnapshotEvery)},
+		repo:   repository{events: events, snapshotEvery: int64(cfg.SnapshotEvery), cache: newCache()},
 		newID:  cfg.NewID,
 		now:    cfg.Now,
 		log:    cfg.Logger.With("module", contract.Module),

@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -90,7 +91,11 @@ func TestSnapshotPlusTailEqualsFullReplay(t *testing.T) {
 		}
 		run(rt, m, id, ops)
 
-		fromSnapshot, err := m.repo.load(ctx, m.db.Reader(), id)
+		fromSnapshot, err := m.repo.loadAt(ctx, m.db.Reader(), id, 0) // snapshot + tail, no cache
+		if err != nil {
+			rt.Fatal(err)
+		}
+		cached, err := m.repo.load(ctx, m.db.Reader(), id)
 		if err != nil {
 			rt.Fatal(err)
 		}
@@ -100,9 +105,13 @@ func TestSnapshotPlusTailEqualsFullReplay(t *testing.T) {
 			rt.Fatal(err)
 		}
 		normalize(fromSnapshot)
+		normalize(cached)
 		normalize(full)
 		if !reflect.DeepEqual(fromSnapshot, full) {
 			rt.Fatalf("snapshot+tail = %+v\nfull replay  = %+v", fromSnapshot, full)
+		}
+		if !reflect.DeepEqual(cached, full) {
+			rt.Fatalf("cached      = %+v\nfull replay = %+v", cached, full)
 		}
 		var sum money.Money
 		for _, amount := range full.Open {
@@ -234,4 +243,45 @@ func TestStateBasedDataRefused(t *testing.T) {
 		t.Fatalf("migrating an empty old customer.db: %v", err)
 	}
 	db.Close()
+}
+
+// A transaction that appended and then rolled back leaves the cache holding
+// a state the stream never had: it must not be used once another event takes
+// that version.
+func TestCacheIgnoresRolledBackAppends(t *testing.T) {
+	m, done := newModule(t, t.TempDir(), 0)
+	defer done()
+	ctx := context.Background()
+	id, err := m.Create(ctx, "Ann", 10_00)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("the handler failed after the append")
+	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		if _, err := m.reserveCredit(ctx, tx, bus.Envelope{ID: "x", CorrelationID: "a"}, id, "a", 9_00); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	run(t, m, id, []op{{order: "b", total: 2_00}}) // takes the version "a" had
+	st, err := m.StateAt(ctx, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		c, err := m.repo.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.Reserved != st.Reserved || len(c.Open) != 1 || c.Open["b"] != 2_00 {
+			t.Errorf("loaded %+v; the stream says %+v", c, st.Customer)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"sagalab/modules/customer/contract"
@@ -21,12 +22,29 @@ type repository struct {
 	// snapshotEvery saves a snapshot each time a stream crosses a multiple
 	// of it; 0 disables snapshots.
 	snapshotEvery int64
+	// cache keeps recently loaded customers; nil disables it.
+	cache *cache
 }
 
-// load rebuilds a customer from its latest usable snapshot and the events
-// after it. It returns contract.ErrNotFound for a stream with no events.
+// load returns a customer's current state: from the cache when the stream
+// has not moved since, otherwise rebuilt from its latest usable snapshot
+// and the events after it. It returns contract.ErrNotFound for a stream
+// with no events.
 func (r repository) load(ctx context.Context, q storage.Querier, id string) (*Customer, error) {
-	return r.loadAt(ctx, q, id, 0)
+	if r.cache != nil {
+		version, last, err := r.events.Head(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		if c := r.cache.get(id); c != nil && c.Version == version && c.LastEvent == last {
+			return c, nil
+		}
+	}
+	c, err := r.loadAt(ctx, q, id, 0)
+	if err == nil && r.cache != nil {
+		r.cache.put(c)
+	}
+	return c, err
 }
 
 // loadAt rebuilds a customer as of version upto (0: the latest): time travel
@@ -78,10 +96,42 @@ func (r repository) save(ctx context.Context, tx *sql.Tx, c *Customer, events []
 			return err
 		}
 	}
+	if r.cache != nil {
+		r.cache.put(c) // used only while the stream's head still matches it
+	}
 	if n := r.snapshotEvery; n > 0 && c.Version/n > before/n {
 		return r.events.SaveSnapshot(ctx, tx, c.ID, c.Version, snapshotSchema, c)
 	}
 	return nil
+}
+
+// cache holds copies of recently used customers.
+type cache struct {
+	mu      sync.Mutex
+	entries map[string]*Customer
+}
+
+// cacheSize bounds the cache; when full it starts again empty.
+const cacheSize = 10_000
+
+func newCache() *cache { return &cache{entries: map[string]*Customer{}} }
+
+func (c *cache) get(id string) *Customer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[id]; e != nil {
+		return e.clone()
+	}
+	return nil
+}
+
+func (c *cache) put(cust *Customer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= cacheSize {
+		clear(c.entries)
+	}
+	c.entries[cust.ID] = cust.clone()
 }
 
 // project updates the projections with event e, c being the state after it.

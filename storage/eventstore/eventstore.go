@@ -87,6 +87,24 @@ func NewStore(db *storage.DB, out *bus.Outbox, topic string) *Store {
 	return &Store{db: db, out: out, topic: topic}
 }
 
+// Head returns the stream's current version and the message id of its last
+// event ("" and 0 for a new stream). Message ids are never reused, so a
+// cached state that matches both is current, even if a transaction that
+// appended to the stream was rolled back since.
+func (s *Store) Head(ctx context.Context, q storage.Querier, stream string) (int64, string, error) {
+	var v int64
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT stream_version, message_id FROM outbox WHERE stream_id = ?
+		ORDER BY stream_version DESC LIMIT 1`, stream).Scan(&v, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("head of stream %s: %w", stream, err)
+	}
+	return v, id, nil
+}
+
 // Version returns the stream's current version (0 for a new stream).
 func (s *Store) Version(ctx context.Context, q storage.Querier, stream string) (int64, error) {
 	var v int64
@@ -117,9 +135,10 @@ func (s *Store) Append(ctx context.Context, tx *sql.Tx, stream string, expectedV
 			return nil, fmt.Errorf("encode %s for stream %s: %w", e.Type, stream, err)
 		}
 		v := expectedVersion + int64(i) + 1
-		msgs[i] = bus.Message{Topic: s.topic, Type: e.Type, CorrelationID: e.CorrelationID,
+		id := s.out.NewID()
+		msgs[i] = bus.Message{ID: id, Topic: s.topic, Type: e.Type, CorrelationID: e.CorrelationID,
 			CausationID: e.CausationID, Payload: json.RawMessage(data), Stream: stream, Version: v, Effect: e.Effect}
-		stored[i] = Event{Stream: stream, Version: v, Type: e.Type, Data: data,
+		stored[i] = Event{Stream: stream, Version: v, Type: e.Type, Data: data, MessageID: id,
 			CorrelationID: e.CorrelationID, CausationID: e.CausationID, At: now}
 	}
 	if err := s.out.Write(ctx, tx, msgs...); err != nil {
