@@ -47,23 +47,28 @@ func longCustomer(b *testing.B, n int, snapshotEvery int) (*Module, string) {
 	return m, id
 }
 
-// BenchmarkLoadCustomer loads a customer whose stream has 1,000 to 100,000
-// events, from the latest snapshot plus its tail, or by replaying the whole
-// stream. With snapshots the time does not grow with the stream.
+// BenchmarkLoadCustomer rebuilds a customer whose stream has 1,000 to
+// 100,000 events, from the latest snapshot plus its tail, or by replaying the
+// whole stream; and loads it through the module's cache, which checks the
+// stream's head. With snapshots the time does not grow with the stream.
 func BenchmarkLoadCustomer(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
-		for _, snapshots := range []bool{true, false} {
-			name := fmt.Sprintf("events=%d/snapshots=%v", n, snapshots)
+		for _, how := range []string{"snapshot+tail", "full-replay", "cached"} {
+			name := fmt.Sprintf("events=%d/%s", n, how)
 			b.Run(name, func(b *testing.B) {
 				every := DefaultSnapshotEvery
-				if !snapshots {
+				if how == "full-replay" {
 					every = -1
 				}
 				m, id := longCustomer(b, n, every)
 				ctx := context.Background()
+				load := func() (*Customer, error) { return m.repo.loadAt(ctx, m.db.Reader(), id, 0) }
+				if how == "cached" {
+					load = func() (*Customer, error) { return m.repo.load(ctx, m.db.Reader(), id) }
+				}
 				b.ResetTimer()
 				for range b.N {
-					c, err := m.repo.load(ctx, m.db.Reader(), id)
+					c, err := load()
 					if err != nil || c.Version != int64(n) {
 						b.Fatalf("loaded version %d, %v; want %d", c.Version, err, n)
 					}
