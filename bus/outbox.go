@@ -35,7 +35,9 @@ type Outbox struct {
 	saved     int64 // delivered as last written to outbox_relay
 	savedAt   time.Time
 	prunedAt  time.Time
-	kept      []string // topics retention never prunes
+	kept      []string    // topics retention never prunes
+	inOrder   []*inFlight // pending rows in publish (seq) order
+	scannedAt time.Time   // last look for stale messages
 	pending   map[string]*inFlight
 }
 
@@ -288,6 +290,7 @@ func (o *Outbox) markPublished(e Envelope, msg *message.Message, now time.Time) 
 	o.published = e.Seq
 	if len(f.waiting) > 0 {
 		o.pending[e.ID] = f
+		o.inOrder = append(o.inOrder, f)
 	}
 	o.advanceLocked()
 	return len(f.waiting) > 0
@@ -370,14 +373,18 @@ func (o *Outbox) acked(id, consumer string) {
 }
 
 // advanceLocked moves delivered up to just below the oldest pending row.
+// Pending rows are queued in publish order, so this is the queue's head:
+// handled rows are dropped from the front, in amortised constant time.
 func (o *Outbox) advanceLocked() {
-	lowest := o.published
-	for _, f := range o.pending {
-		if f.seq-1 < lowest {
-			lowest = f.seq - 1
-		}
+	for len(o.inOrder) > 0 && len(o.inOrder[0].waiting) == 0 {
+		o.inOrder[0] = nil
+		o.inOrder = o.inOrder[1:]
 	}
-	o.delivered = lowest
+	if len(o.inOrder) == 0 {
+		o.delivered = o.published
+		return
+	}
+	o.delivered = o.inOrder[0].seq - 1
 }
 
 // redeliverStale publishes again the messages some consumer has not handled
@@ -386,6 +393,10 @@ func (o *Outbox) advanceLocked() {
 func (o *Outbox) redeliverStale() {
 	after := o.bus.cfg.RedeliverAfter
 	now := time.Now()
+	if now.Sub(o.scannedAt) < min(after/4, time.Second) {
+		return // a stale message waits a little longer; the relay's hot loop stays light
+	}
+	o.scannedAt = now
 	var stale []*inFlight
 	o.mu.Lock()
 	for _, f := range o.pending {
