@@ -15,6 +15,7 @@ import (
 	"sagalab/bus"
 	"sagalab/modules/scenario"
 	"sagalab/modules/system"
+	"sagalab/modules/trace"
 )
 
 const defaultScenario = "classroom"
@@ -170,7 +171,9 @@ func (l *messageLog) step(e scenario.Event) error {
 	}
 	fmt.Fprintf(l.out, "\nstep %d  %s\n", e.Step, e.Text)
 	for _, line := range e.Lines {
-		fmt.Fprintf(l.out, "          %s\n", line)
+		for i, part := range wrap(trace.ShortenUUIDs(line), 86) {
+			fmt.Fprintf(l.out, "%s%s\n", strings.Repeat(" ", 10+2*min(i, 1)), part)
+		}
 	}
 	return nil
 }

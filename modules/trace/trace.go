@@ -128,14 +128,14 @@ func Shorten(t Trace) Trace {
 	out.Steps = make([]Step, len(t.Steps))
 	for i, st := range t.Steps {
 		st.MessageID, st.CausationID = sh.Apply(st.MessageID), sh.Apply(st.CausationID)
-		st.Effect, st.Summary = shortenUUIDs(sh.Apply(st.Effect)), shortenUUIDs(sh.Apply(st.Summary))
+		st.Effect, st.Summary = ShortenUUIDs(sh.Apply(st.Effect)), ShortenUUIDs(sh.Apply(st.Summary))
 		out.Steps[i] = st
 	}
 	return out
 }
 
-// shortenUUIDs shortens any UUID left in text (customer ids, say).
-func shortenUUIDs(text string) string {
+// ShortenUUIDs shortens every UUID in text to its first 8 characters.
+func ShortenUUIDs(text string) string {
 	var b strings.Builder
 	for i := 0; i < len(text); {
 		if isUUIDAt(text, i) {
