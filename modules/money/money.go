@@ -17,9 +17,6 @@ type Money int64
 // Max is the largest amount sagalab accepts: one trillion (10^12) units.
 const Max Money = 1_000_000_000_000_00
 
-// Cents returns m as a number of cents.
-func (m Money) Cents() int64 { return int64(m) }
-
 // String formats m with two decimals: "12.34", "-0.50".
 func (m Money) String() string {
 	sign := ""
