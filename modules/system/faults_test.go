@@ -82,10 +82,7 @@ func TestRestartAfterCommitBeforePublish(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := start(t, Config{DataDir: dir, SagaMode: mode})
 			c := mustCustomer(t, s, "John", "15.00")
 			settled(t, s)
 			s.Bus.Hold() // the "crash": commits happen, publishes do not
@@ -116,10 +113,7 @@ func TestRestartWithMessagesInFlight(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			dir := t.TempDir()
 			var seen countDeliveries
-			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode, Observer: &seen})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := start(t, Config{DataDir: dir, SagaMode: mode, Observer: &seen})
 			c := mustCustomer(t, s, "John", "15.00")
 			settled(t, s)
 			s.Bus.PauseConsumer("customer") // the Customer service is down
@@ -128,10 +122,7 @@ func TestRestartWithMessagesInFlight(t *testing.T) {
 				d, err := s.History.Document(context.Background(), c)
 				return err == nil && len(d.Orders) == 1
 			})
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s = start(t, Config{DataDir: dir, SagaMode: mode})
+			s = restart(t, s, Config{DataDir: dir, SagaMode: mode})
 			if o := final(t, s, id); o.State != ordercontract.Approved {
 				t.Fatalf("after restart the order is %s, want APPROVED", o.State)
 			}
@@ -206,10 +197,7 @@ func TestCrashBetweenAppendAndPublish(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := start(t, Config{DataDir: dir, SagaMode: mode})
 			c := mustCustomer(t, s, "John", "15.00")
 			settled(t, s)
 			s.Bus.Hold("customer")
@@ -218,11 +206,7 @@ func TestCrashBetweenAppendAndPublish(t *testing.T) {
 			if o, _ := s.Orders.Order(context.Background(), id); o.State != ordercontract.Pending {
 				t.Fatalf("before the restart the order is %s, want PENDING (nothing was published)", o.State)
 			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-
-			s = start(t, Config{DataDir: dir, SagaMode: mode})
+			s = restart(t, s, Config{SagaMode: mode})
 			if o := final(t, s, id); o.State != ordercontract.Approved {
 				t.Fatalf("after restart the order is %s, want APPROVED", o.State)
 			}

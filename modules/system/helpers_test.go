@@ -26,6 +26,17 @@ func start(t testing.TB, cfg Config) *System {
 	return s
 }
 
+// restart stops s, as a crash or a stop would, and starts sagalab again on
+// the same data with cfg.
+func restart(t testing.TB, s *System, cfg Config) *System {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = s.DataDir()
+	return start(t, cfg)
+}
+
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()

@@ -65,19 +65,13 @@ func TestDeadlineSurvivesRestart(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := Config{DataDir: dir, SagaMode: mode, SagaTimeout: 300 * time.Millisecond}
-			s, err := Start(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := start(t, cfg)
 			c := mustCustomer(t, s, "John", "15.00")
 			settled(t, s)
 			s.Bus.PauseConsumer("customer")
 			id := mustOrder(t, s, c, "12.34", "")
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
 			cfg.Paused = []string{"customer"} // still down after the restart
-			s = start(t, cfg)
+			s = restart(t, s, cfg)
 			if o := final(t, s, id); o.RejectionReason != ordercontract.ReasonTimeout {
 				t.Fatalf("order = %s/%s, want REJECTED/TIMEOUT", o.State, o.RejectionReason)
 			}
@@ -100,18 +94,12 @@ func TestRestartInOtherModeFinishesInOriginalMode(t *testing.T) {
 		}
 		t.Run(string(mode)+"-then-"+string(other), func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Start(context.Background(), Config{DataDir: dir, SagaMode: mode})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := start(t, Config{DataDir: dir, SagaMode: mode})
 			c := mustCustomer(t, s, "John", "15.00")
 			settled(t, s)
 			s.Bus.PauseConsumer("customer")
 			inFlight := mustOrder(t, s, c, "10.00", "")
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s = start(t, Config{DataDir: dir, SagaMode: other})
+			s = restart(t, s, Config{DataDir: dir, SagaMode: other})
 			o := final(t, s, inFlight)
 			if o.State != ordercontract.Approved || o.SagaMode != mode {
 				t.Fatalf("in-flight order = %s in %s, want APPROVED in %s", o.State, o.SagaMode, mode)
