@@ -3,11 +3,8 @@ package system
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
-	"time"
 
-	"sagalab/modules/money"
 	"sagalab/storage"
 )
 
@@ -19,49 +16,21 @@ func BenchmarkCreateOrderSaga(b *testing.B) {
 	for _, mode := range modes {
 		for _, sync := range []storage.Synchronous{storage.SyncNormal, storage.SyncFull} {
 			b.Run(fmt.Sprintf("%s/sync=%s", mode, sync), func(b *testing.B) {
-				benchmarkSagas(b, Config{SagaMode: mode, Synchronous: sync})
+				s := start(b, Config{SagaMode: mode, Synchronous: sync})
+				ctx := context.Background()
+				l := Load{Sagas: b.N, Clients: 32, Customers: 100}
+				customers, err := s.PrepareLoad(ctx, l)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				res, err := s.RunLoad(ctx, l, customers)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				b.ReportMetric(res.PerSecond(), "sagas/s")
 			})
 		}
 	}
-}
-
-func benchmarkSagas(b *testing.B, cfg Config) {
-	s := start(b, cfg)
-	ctx := context.Background()
-	customers := make([]string, 100)
-	for i := range customers {
-		customers[i] = mustCustomer(b, s, fmt.Sprintf("c%d", i), "1000000000.00")
-	}
-	settled(b, s)
-	const clients = 32
-	b.ResetTimer()
-	var wg sync.WaitGroup
-	ids := make([]string, b.N)
-	for w := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < b.N; i += clients {
-				o, err := s.Orders.Create(ctx, customers[i%len(customers)], money.Money(100), "")
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				ids[i] = o.ID
-			}
-		}()
-	}
-	wg.Wait()
-	for {
-		n, err := s.Orders.CountPending(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sagas/s")
 }

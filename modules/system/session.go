@@ -102,16 +102,7 @@ func (s *Session) Customer(ctx context.Context, id string) (customercontract.Cus
 // consumer that is not paused. In step mode it delivers them, one by one.
 func (s *Session) Settle(ctx context.Context) error {
 	if s.step == nil {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for !s.sys.Bus.Idle() {
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("wait for the messages in flight: %w", context.Cause(ctx))
-			case <-t.C:
-			}
-		}
-		return nil
+		return s.sys.waitIdle(ctx)
 	}
 	for {
 		st, ok, err := s.sys.Bus.DeliverNext(ctx)
