@@ -1,0 +1,159 @@
+package bus
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sagalab/storage"
+)
+
+// pair is a producer and a consumer module, each on its own file.
+type pair struct {
+	b            *Bus
+	src, dst     *storage.DB
+	out          *Outbox
+	handled      atomic.Int32 // effects committed
+	failuresLeft atomic.Int32 // failures before the handler succeeds; -1: for ever
+}
+
+func openDB(t *testing.T, path string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), path, append(append([]storage.Migration{}, Migrations...), TraceMigrations...), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// startPair starts a bus where "consumer" handles "producer"'s topic.
+func startPair(t *testing.T, dir string, failures int32) *pair {
+	t.Helper()
+	p := &pair{src: openDB(t, filepath.Join(dir, "src.db")), dst: openDB(t, filepath.Join(dir, "dst.db"))}
+	p.failuresLeft.Store(failures)
+	var err error
+	p.b, err = New(Config{MaxRetries: 2, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.out = p.b.Outbox("producer", p.src)
+	p.b.Subscribe("consumer", "things", p.dst, nil, func(ctx context.Context, tx *sql.Tx, env Envelope) error {
+		if n := p.failuresLeft.Load(); n != 0 {
+			p.failuresLeft.Add(-1)
+			return errors.New("not today")
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS effects (id TEXT PRIMARY KEY)`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO effects (id) VALUES (?)`, env.ID); err != nil {
+			return err
+		}
+		p.handled.Add(1)
+		return nil
+	})
+	if err := p.b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *pair) close(t *testing.T) {
+	t.Helper()
+	if err := p.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p.src.Close()
+	p.dst.Close()
+}
+
+func (p *pair) send(t *testing.T) {
+	t.Helper()
+	err := p.src.WriteTx(context.Background(), func(tx *sql.Tx) error {
+		return p.out.Write(context.Background(), tx, Message{Topic: "things", Type: "Thing", CorrelationID: "c", Payload: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.out.Notify()
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// A handler that fails a few times is retried; its effect happens once.
+func TestRetriedUntilHandled(t *testing.T) {
+	p := startPair(t, t.TempDir(), 2)
+	defer p.close(t)
+	p.send(t)
+	waitFor(t, "the message to be handled", func() bool { return p.b.Idle() })
+	if p.handled.Load() != 1 {
+		t.Fatalf("handled %d times, want 1", p.handled.Load())
+	}
+}
+
+// A message its consumer cannot handle is never acknowledged: it stays
+// pending, the relay's position does not pass it, and after a restart with a
+// handler that works it is handled, once.
+func TestUnhandledMessageIsKept(t *testing.T) {
+	dir := t.TempDir()
+	p := startPair(t, dir, -1)
+	p.send(t)
+	time.Sleep(200 * time.Millisecond) // retries run out; the poison queue logs it
+	if p.b.Idle() || p.handled.Load() != 0 {
+		t.Fatalf("idle %v, handled %d: the failing message was let go", p.b.Idle(), p.handled.Load())
+	}
+	p.close(t)
+	var delivered int64
+	db := openDB(t, filepath.Join(dir, "src.db"))
+	db.Reader().QueryRow(`SELECT delivered_seq FROM outbox_relay`).Scan(&delivered)
+	db.Close()
+	if delivered != 0 {
+		t.Fatalf("the relay's position is %d: it passed a message nobody handled", delivered)
+	}
+
+	p = startPair(t, dir, 0)
+	defer p.close(t)
+	waitFor(t, "the kept message to be handled after the restart", func() bool { return p.b.Idle() })
+	if p.handled.Load() != 1 {
+		t.Fatalf("handled %d times after the restart, want 1", p.handled.Load())
+	}
+}
+
+// The relay's position passes only messages every consumer has handled,
+// whatever order the acknowledgements come in.
+func TestDeliveredPositionFollowsAcks(t *testing.T) {
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, filepath.Join(t.TempDir(), "src.db"))
+	defer db.Close()
+	defer b.Close()
+	o := b.Outbox("producer", db)
+	b.consumers["t"] = map[string]bool{"a": true, "b": true}
+	for seq := int64(1); seq <= 3; seq++ {
+		o.markPublished(Envelope{ID: string(rune('0' + seq)), Seq: seq, Topic: "t"}, nil, time.Now())
+	}
+	steps := []struct {
+		id, consumer string
+		want         int64
+	}{{"2", "a", 0}, {"2", "b", 0}, {"1", "b", 0}, {"1", "a", 2}, {"3", "a", 2}, {"3", "b", 3}}
+	for _, s := range steps {
+		o.acked(s.id, s.consumer)
+		if o.delivered != s.want {
+			t.Fatalf("after %s acks %s: delivered %d, want %d", s.consumer, s.id, o.delivered, s.want)
+		}
+	}
+}
