@@ -18,6 +18,7 @@ type pair struct {
 	src, dst     *storage.DB
 	out          *Outbox
 	handled      atomic.Int32 // effects committed
+	attempts     atomic.Int32 // handler calls
 	failuresLeft atomic.Int32 // failures before the handler succeeds; -1: for ever
 }
 
@@ -42,6 +43,7 @@ func startPair(t *testing.T, dir string, failures int32) *pair {
 	}
 	p.out = p.b.Outbox("producer", p.src)
 	p.b.Subscribe("consumer", "things", p.dst, nil, func(ctx context.Context, tx *sql.Tx, env Envelope) error {
+		p.attempts.Add(1)
 		if n := p.failuresLeft.Load(); n != 0 {
 			p.failuresLeft.Add(-1)
 			return errors.New("not today")
@@ -110,7 +112,8 @@ func TestUnhandledMessageIsKept(t *testing.T) {
 	dir := t.TempDir()
 	p := startPair(t, dir, -1)
 	p.send(t)
-	time.Sleep(200 * time.Millisecond) // retries run out; the poison queue logs it
+	// The first attempt and MaxRetries retries fail; the poison queue logs it.
+	waitFor(t, "the retries to run out", func() bool { return p.attempts.Load() >= 3 })
 	if p.b.Idle() || p.handled.Load() != 0 {
 		t.Fatalf("idle %v, handled %d: the failing message was let go", p.b.Idle(), p.handled.Load())
 	}
