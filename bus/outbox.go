@@ -330,31 +330,22 @@ func (o *Outbox) idle() bool {
 		return false
 	}
 	o.mu.Lock()
-	pending := make([]*inFlight, 0, len(o.pending))
-	for _, f := range o.pending {
-		pending = append(pending, f)
-	}
 	done := o.published >= last
-	o.mu.Unlock()
-	if !done {
-		return false
+	waiting := map[string]bool{}
+	for _, f := range o.pending {
+		for c := range f.waiting {
+			waiting[c] = true
+		}
 	}
+	o.mu.Unlock()
 	// A message that waits only on paused consumers waits for their return,
 	// not for the bus.
-	for _, f := range pending {
-		o.mu.Lock()
-		waiting := make([]string, 0, len(f.waiting))
-		for c := range f.waiting {
-			waiting = append(waiting, c)
-		}
-		o.mu.Unlock()
-		for _, c := range waiting {
-			if !o.bus.gate(c).isShut() {
-				return false
-			}
+	for c := range waiting {
+		if !o.bus.gate(c).isShut() {
+			return false
 		}
 	}
-	return true
+	return done
 }
 
 // acked records that consumer has handled the message id.

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -219,22 +218,4 @@ func describe(s contract.State, reason string) string {
 		return string(s)
 	}
 	return string(s) + "/" + reason
-}
-
-// Poll calls done every few milliseconds until it reports true, fails, or
-// ctx ends.
-func Poll(ctx context.Context, done func() (bool, error)) error {
-	t := time.NewTicker(2 * time.Millisecond)
-	defer t.Stop()
-	for {
-		ok, err := done()
-		if err != nil || ok {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return errors.New("gave up waiting: " + context.Cause(ctx).Error())
-		case <-t.C:
-		}
-	}
 }

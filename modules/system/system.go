@@ -163,9 +163,6 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	return s, nil
 }
 
-// Config returns the configuration the system was started with.
-func (s *System) Config() Config { return s.cfg }
-
 // ExpireNow times out, at once, every saga whose deadline has passed.
 func (s *System) ExpireNow(ctx context.Context) error { return s.Orders.ExpireNow(ctx) }
 
