@@ -285,9 +285,10 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 		env := envelopeFrom(msg)
 		ctx := msg.Context()
 		if len(types) == 0 || slices.Contains(types, env.Type) {
-			if err := g.wait(ctx, b.closing); err != nil {
+			if err := g.enter(ctx, b.closing); err != nil {
 				return err
 			}
+			defer g.leave()
 			if err := b.faults.delay(ctx); err != nil {
 				return err
 			}
@@ -477,11 +478,15 @@ func (b *Bus) isClosing() bool {
 	}
 }
 
-// gate blocks handlers while it is closed.
+// gate blocks handlers while it is closed (PauseConsumer) or held
+// (Quiesce), and counts the handlers it has let through.
 type gate struct {
-	mu   sync.Mutex
-	ch   chan struct{} // closed while the gate is open
-	shut bool
+	mu     sync.Mutex
+	ch     chan struct{} // closed while the gate is open
+	shut   bool
+	holds  int           // Quiesce calls not yet resumed
+	active int           // handlers let through and not yet done
+	idle   chan struct{} // closed when active drops to 0
 }
 
 func newGate() *gate {
@@ -493,18 +498,28 @@ func newGate() *gate {
 func (g *gate) close() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.shut {
-		g.shut = true
-		g.ch = make(chan struct{})
-	}
+	g.shut = true
+	g.updateLocked()
 }
 
 func (g *gate) open() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.shut {
-		g.shut = false
-		close(g.ch)
+	g.shut = false
+	g.updateLocked()
+}
+
+// updateLocked opens or closes ch to match shut and holds.
+func (g *gate) updateLocked() {
+	select {
+	case <-g.ch: // open
+		if g.shut || g.holds > 0 {
+			g.ch = make(chan struct{})
+		}
+	default:
+		if !g.shut && g.holds == 0 {
+			close(g.ch)
+		}
 	}
 }
 
@@ -514,16 +529,36 @@ func (g *gate) isShut() bool {
 	return g.shut
 }
 
-func (g *gate) wait(ctx context.Context, closing <-chan struct{}) error {
+// enter waits until the gate is open and counts the caller in; the caller
+// calls leave when done.
+func (g *gate) enter(ctx context.Context, closing <-chan struct{}) error {
+	for {
+		g.mu.Lock()
+		ch := g.ch
+		select {
+		case <-ch:
+			g.active++
+			g.mu.Unlock()
+			return nil
+		default:
+		}
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-closing:
+			return errors.New("bus closing")
+		}
+	}
+}
+
+func (g *gate) leave() {
 	g.mu.Lock()
-	ch := g.ch
-	g.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-closing:
-		return errors.New("bus closing")
+	defer g.mu.Unlock()
+	g.active--
+	if g.active == 0 && g.idle != nil {
+		close(g.idle)
+		g.idle = nil
 	}
 }

@@ -18,3 +18,14 @@ func ReadLog(ctx context.Context, db *storage.DB, source, topic string, after in
 	}
 	return out, nil
 }
+
+// LogEnd returns how many messages the log of topic in db holds and the
+// position of its last one (0 for none).
+func LogEnd(ctx context.Context, db *storage.DB, topic string) (count int, last int64, err error) {
+	err = db.Reader().QueryRowContext(ctx, `SELECT count(*), coalesce(max(position), 0) FROM outbox WHERE topic = ?`,
+		topic).Scan(&count, &last)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the end of the log of %s: %w", topic, err)
+	}
+	return count, last, nil
+}

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"sync/atomic"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -50,10 +52,13 @@ type Options struct {
 
 // DB is one module's SQLite file.
 type DB struct {
-	path  string
-	write *sql.DB
-	read  *sql.DB
-	sync  Synchronous
+	path string
+	sync Synchronous
+	// swap is held shared by transactions and Read, and exclusively by
+	// Replace while it changes the handles.
+	swap  sync.RWMutex
+	write *sql.DB // nil when opened read-only
+	read  atomic.Pointer[sql.DB]
 }
 
 // Open opens (creating it if needed) the SQLite file at path and applies the
@@ -65,7 +70,36 @@ func Open(ctx context.Context, path string, migrations []Migration, opts Options
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	write, err := sql.Open("sqlite3", dsn(path, opts.Synchronous, false))
+	db := &DB{path: path, sync: opts.Synchronous}
+	if err := db.open(ctx, migrations); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// open opens the writer, migrates and opens the readers.
+func (db *DB) open(ctx context.Context, migrations []Migration) error {
+	write, err := openWriter(ctx, db.path, db.sync)
+	if err != nil {
+		return err
+	}
+	db.write = write
+	if err := db.migrate(ctx, migrations); err != nil {
+		write.Close()
+		return fmt.Errorf("migrate %s: %w", db.path, err)
+	}
+	read, err := openReaders(db.path, db.sync)
+	if err != nil {
+		write.Close()
+		return err
+	}
+	db.read.Store(read)
+	return nil
+}
+
+// openWriter opens the single writer connection on path.
+func openWriter(ctx context.Context, path string, sync Synchronous) (*sql.DB, error) {
+	write, err := sql.Open("sqlite3", dsn(path, sync, false))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -73,26 +107,22 @@ func Open(ctx context.Context, path string, migrations []Migration, opts Options
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-
-	db := &DB{path: path, write: write, sync: opts.Synchronous}
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := db.migrate(ctx, migrations); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
-	}
+	return write, nil
+}
 
-	read, err := sql.Open("sqlite3", dsn(path, opts.Synchronous, true))
+// openReaders opens the pool of read-only connections on path.
+func openReaders(path string, sync Synchronous) (*sql.DB, error) {
+	read, err := sql.Open("sqlite3", dsn(path, sync, true))
 	if err != nil {
-		write.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
-	db.read = read
-	return db, nil
+	return read, nil
 }
 
 func dsn(path string, sync Synchronous, readOnly bool) string {
@@ -116,23 +146,40 @@ func (db *DB) Path() string { return db.path }
 // Synchronous is the writer's synchronous setting.
 func (db *DB) Synchronous() Synchronous { return db.sync }
 
-// Reader is the pool of read-only connections, for queries.
-func (db *DB) Reader() *sql.DB { return db.read }
+// Reader is the pool of read-only connections, for queries. A file that
+// may be replaced while in use (see Replace) is read through Read instead.
+func (db *DB) Reader() *sql.DB { return db.read.Load() }
 
 // Close closes both handles.
 func (db *DB) Close() error {
+	db.swap.Lock()
+	defer db.swap.Unlock()
+	return db.closeHandles()
+}
+
+func (db *DB) closeHandles() error {
 	var errs []error
-	if db.read != nil {
-		errs = append(errs, db.read.Close())
+	if read := db.read.Load(); read != nil {
+		errs = append(errs, read.Close())
 	}
-	errs = append(errs, db.write.Close())
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
 	return errors.Join(errs...)
 }
+
+// ErrReadOnly is returned by WriteTx on a file opened with OpenReadOnly.
+var ErrReadOnly = errors.New("opened read-only")
 
 // WriteTx runs fn in one immediate write transaction on the writer
 // connection. It commits when fn returns nil and rolls back otherwise, so
 // everything fn wrote becomes visible together or not at all.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	if db.write == nil {
+		return fmt.Errorf("write to %s: %w", filepath.Base(db.path), ErrReadOnly)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)

@@ -180,10 +180,18 @@ type OrderEntry struct {
 }
 
 // Document returns a customer's order history, or ErrNotFound.
-func (v *View) Document(ctx context.Context, customerID string) (Document, error) {
+func (v *View) Document(ctx context.Context, customerID string) (d Document, err error) {
+	err = v.db.Read(func(r *sql.DB) error {
+		d, err = document(ctx, r, customerID)
+		return err
+	})
+	return d, err
+}
+
+func document(ctx context.Context, r *sql.DB, customerID string) (Document, error) {
 	var d Document
 	var limit, created int64
-	err := v.db.Reader().QueryRowContext(ctx, `SELECT id, name, credit_limit, created_at FROM view_customers WHERE id = ?`,
+	err := r.QueryRowContext(ctx, `SELECT id, name, credit_limit, created_at FROM view_customers WHERE id = ?`,
 		customerID).Scan(&d.CustomerID, &d.Name, &limit, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Document{}, ErrNotFound
@@ -192,7 +200,7 @@ func (v *View) Document(ctx context.Context, customerID string) (Document, error
 		return Document{}, fmt.Errorf("view: customer %s: %w", customerID, err)
 	}
 	d.CreditLimit, d.CreatedAt = money.Money(limit), time.Unix(0, created)
-	rows, err := v.db.Reader().QueryContext(ctx, `SELECT id, state, total FROM view_orders WHERE customer_id = ? ORDER BY id`, customerID)
+	rows, err := r.QueryContext(ctx, `SELECT id, state, total FROM view_orders WHERE customer_id = ? ORDER BY id`, customerID)
 	if err != nil {
 		return Document{}, fmt.Errorf("view: orders of %s: %w", customerID, err)
 	}
@@ -212,12 +220,18 @@ func (v *View) Document(ctx context.Context, customerID string) (Document, error
 // Positions returns how far the view has read each of its topics.
 func (v *View) Positions(ctx context.Context) ([]bus.Position, error) {
 	out := make([]bus.Position, len(Topics))
-	for i, t := range Topics {
-		out[i].Topic = t
-		err := v.db.Reader().QueryRowContext(ctx, `SELECT coalesce((SELECT upto FROM view_positions WHERE topic = ?), 0)`, t).Scan(&out[i].N)
-		if err != nil {
-			return nil, fmt.Errorf("view position of %s: %w", t, err)
+	err := v.db.Read(func(r *sql.DB) error {
+		for i, t := range Topics {
+			out[i].Topic = t
+			err := r.QueryRowContext(ctx, `SELECT coalesce((SELECT upto FROM view_positions WHERE topic = ?), 0)`, t).Scan(&out[i].N)
+			if err != nil {
+				return fmt.Errorf("view position of %s: %w", t, err)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"sagalab/modules/money"
@@ -11,12 +12,20 @@ import (
 // ValuableCustomers answers the query with one indexed query on the view:
 // the join the services' own databases cannot do, done on a replica built
 // for it.
-func (v *View) ValuableCustomers(ctx context.Context, q queries.ValuableCustomers) ([]queries.ValuableCustomer, queries.Stats, error) {
+func (v *View) ValuableCustomers(ctx context.Context, q queries.ValuableCustomers) (out []queries.ValuableCustomer, st queries.Stats, err error) {
+	err = v.db.Read(func(r *sql.DB) error {
+		out, st, err = valuableCustomers(ctx, r, q)
+		return err
+	})
+	return out, st, err
+}
+
+func valuableCustomers(ctx context.Context, r *sql.DB, q queries.ValuableCustomers) ([]queries.ValuableCustomer, queries.Stats, error) {
 	after := int64(0) // orders of customers the view does not know yet have 0
 	if !q.CreatedAfter.IsZero() {
 		after = q.CreatedAfter.UnixNano()
 	}
-	rows, err := v.db.Reader().QueryContext(ctx, `SELECT o.customer_id, c.name, o.id, o.total
+	rows, err := r.QueryContext(ctx, `SELECT o.customer_id, c.name, o.id, o.total
 		FROM view_orders o INDEXED BY view_orders_valuable JOIN view_customers c ON c.id = o.customer_id
 		WHERE o.state = ? AND o.customer_created_at > ? AND o.total > ?
 		ORDER BY o.customer_id, o.id`, q.State, after, q.MoreThan)

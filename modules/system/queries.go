@@ -95,6 +95,7 @@ func (s *System) queryRoutes(mux *http.ServeMux) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"view": history.Module, "topics": st})
 		return nil
 	}))
+	mux.Handle("POST /views/rebuild", httpjson.Handle(s.log, s.postViewRebuild))
 }
 
 // getOrderHistory answers from the CQRS view. With ?after=POSITION[,POSITION]

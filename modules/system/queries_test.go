@@ -118,9 +118,9 @@ func TestRebuildView(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			n, err := RebuildView(context.Background(), dir, nil)
-			if err != nil || n == 0 {
-				t.Fatalf("rebuild: %d events, %v", n, err)
+			res, err := RebuildView(context.Background(), dir, nil)
+			if err != nil || res.Events == 0 {
+				t.Fatalf("rebuild: %d events, %v", res.Events, err)
 			}
 			s = start(t, Config{DataDir: dir, SagaMode: mode})
 			if after := documents(t, s, ids); !reflect.DeepEqual(after, before) {

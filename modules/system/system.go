@@ -53,8 +53,11 @@ type Config struct {
 	// ManualDeadlines leaves saga deadlines to ExpireNow: no background
 	// watcher, for step-by-step runs on a Clock.
 	ManualDeadlines bool
-	// Inspect opens an existing data directory without starting delivery or
-	// background work, to look at it (even while another sagalab serves it).
+	// Inspect opens an existing data directory read-only, without starting
+	// delivery or background work and without taking the directory's lock,
+	// to look at it (even while another sagalab serves it). Otherwise Start
+	// takes the lock, and fails with a *storage.LockedError if another
+	// process holds it.
 	Inspect bool
 	Logger  *slog.Logger
 	// IDs makes the ids of each kind of thing ("customer", "order",
@@ -74,8 +77,11 @@ type System struct {
 
 	cfg   Config
 	log   *slog.Logger
+	lock  *storage.DirLock // nil when inspecting
 	dbs   []*storage.DB
 	files map[string]*storage.DB // module -> its database
+
+	rebuild viewRebuild
 }
 
 // Start opens the data directory, wires the modules and starts delivery.
@@ -92,6 +98,11 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		}
 	}
 	s := &System{cfg: cfg, log: cfg.Logger, files: map[string]*storage.DB{}}
+	if !cfg.Inspect {
+		if s.lock, err = storage.LockDir(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("start sagalab: %w", err)
+		}
+	}
 	newID := func(kind string) func() string {
 		if cfg.IDs == nil {
 			return nil // each module's default
@@ -101,10 +112,18 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	defer func() {
 		if err != nil {
 			s.closeDBs()
+			s.lock.Unlock()
 		}
 	}()
 	open := func(name string, migrations []storage.Migration) (*storage.DB, error) {
-		db, err := storage.Open(ctx, filepath.Join(cfg.DataDir, name), migrations, storage.Options{Synchronous: cfg.Synchronous})
+		path := filepath.Join(cfg.DataDir, name)
+		var db *storage.DB
+		var err error
+		if cfg.Inspect {
+			db, err = storage.OpenReadOnly(ctx, path, migrations)
+		} else {
+			db, err = storage.Open(ctx, path, migrations, storage.Options{Synchronous: cfg.Synchronous})
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -137,6 +156,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		return nil, err
 	}
 	s.History = history.New(history.Config{DB: historyDB, Bus: s.Bus, Logger: cfg.Logger})
+	s.rebuild.init()
 	s.Composer = &gateway.Composer{Customers: s.Customers, Orders: s.Orders, CallLatency: cfg.CallLatency}
 	if cfg.Inspect {
 		return s, nil
@@ -179,11 +199,13 @@ func (s *System) Handler() http.Handler {
 // DataDir is the directory of the module databases.
 func (s *System) DataDir() string { return s.cfg.DataDir }
 
-// Close stops background work, then the bus, then closes the databases.
+// Close stops background work (a view rebuild included), then the bus,
+// then closes the databases and releases the data directory.
 func (s *System) Close() error {
+	s.rebuild.stop()
 	s.Orders.Close()
 	err := s.Bus.Close()
-	return errors.Join(err, s.closeDBs())
+	return errors.Join(err, s.closeDBs(), s.lock.Unlock())
 }
 
 func (s *System) closeDBs() error {
