@@ -42,7 +42,12 @@ func rebuildOnline(cmd *cobra.Command, addr string) error {
 		TookMs    int64            `json:"tookMs"`
 	}
 	if err := json.Unmarshal(body, &answer); err != nil {
-		return fmt.Errorf("rebuild the view at %s: %s answered %q, not sagalab's JSON", base, resp.Status, strings.TrimSpace(string(body)))
+		text := strings.TrimSpace(string(body))
+		if len(text) > 200 {
+			text = text[:200] + "…"
+		}
+		return fmt.Errorf("rebuild the view at %s: it answered %s %q, not sagalab's JSON: is it sagalab serve?",
+			base, resp.Status, text)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("rebuild the view at %s: %s: %s", base, resp.Status, answer.Error)
@@ -53,7 +58,8 @@ func rebuildOnline(cmd *cobra.Command, addr string) error {
 	}
 	slices.Sort(at)
 	took := time.Duration(answer.TookMs) * time.Millisecond
-	fmt.Fprintf(cmd.OutOrStdout(), "rebuilt the view of %s from %d events in %s (round trip %s); it resumed at %s\n",
-		base, answer.Events, took, time.Since(started).Round(time.Millisecond), strings.Join(at, ", "))
+	fmt.Fprintf(cmd.OutOrStdout(), "rebuilt the view of %s from %d events in %s (round trip %s)\n",
+		base, answer.Events, took, time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(cmd.OutOrStdout(), "its consumers resumed at %s\n", strings.Join(at, ", "))
 	return nil
 }
