@@ -37,7 +37,10 @@ the old one and replaces it only when complete.`,
   sagalab view rebuild --data ./sagalab-data`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if addr != "" {
+			if cmd.Flags().Changed("addr") {
+				if cmd.Flags().Changed("data") {
+					return errors.New("give --addr (a running server's view) or --data (offline), not both")
+				}
 				return rebuildOnline(cmd, addr)
 			}
 			return rebuildOffline(cmd, dataDir)
@@ -45,7 +48,6 @@ the old one and replaces it only when complete.`,
 	}
 	rebuild.Flags().StringVar(&dataDir, "data", "sagalab-data", "data directory to rebuild offline")
 	rebuild.Flags().StringVar(&addr, "addr", "", "address of a running sagalab serve whose view to rebuild (host:port or URL)")
-	rebuild.MarkFlagsMutuallyExclusive("data", "addr")
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show how far the view lags behind each source",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -19,8 +20,11 @@ func rebuildOnline(cmd *cobra.Command, addr string) error {
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
-	url := base + "/views/rebuild"
-	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, url, nil)
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("--addr %q: want the server's host:port or http:// URL (e.g. 127.0.0.1:8080)", addr)
+	}
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, base+"/views/rebuild", nil)
 	if err != nil {
 		return fmt.Errorf("--addr %q: %w", addr, err)
 	}
