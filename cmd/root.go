@@ -49,9 +49,11 @@ a message bus (Watermill). It shows the patterns of event-driven data management
                          duplicates ignored by each consumer
 
 Start with "sagalab demo", then "sagalab serve" to use the REST API.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("sagalab {{.Version}}\n")
 	root.AddCommand(newServe(), newDemo(scenarios), newSaga(), newView(), newQuery(), newBench(), newEvents(), newCustomer(), newTrace(), newWalkthrough(scenarios))
 	return root
 }
