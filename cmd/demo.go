@@ -2,9 +2,11 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -114,7 +116,7 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 	}
 	fmt.Fprintf(out, "data %s · faults %s\n\n", where, cfg.Faults)
 
-	log := &messageLog{out: out, names: map[string]string{}}
+	log := newMessageLog(out)
 	cfg.Observer = log
 	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{})
 	if err != nil {
@@ -126,6 +128,7 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 		return err
 	}
 	sys := sess.System()
+	log.flush()
 	log.finalState(sc, res)
 	if err := printViews(ctx, out, sys, sc, res); err != nil {
 		return err
@@ -137,26 +140,89 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 	}
 	fmt.Fprintln(out)
 	expected := len(sc.Expect.Orders) + len(sc.Expect.Customers)
-	if !res.Passed() {
+	if res.Passed() {
+		fmt.Fprintf(out, "all %d expectations met\n", expected)
+	} else {
 		fmt.Fprintf(out, "\nFAILED: %d of %d expectations not met\n", len(res.Failures), expected)
 		for _, f := range res.Failures {
 			fmt.Fprintf(out, "  %s\n", f)
 		}
+	}
+	if !temporary {
+		if err := recordNames(cfg.DataDir, sc, res); err != nil {
+			return err
+		}
+	}
+	if err := lookFurther(ctx, out, sys, sc, res, temporary); err != nil {
+		return err
+	}
+	if !res.Passed() {
 		return &exitError{"scenario failed"}
 	}
-	fmt.Fprintf(out, "all %d expectations met\n", expected)
 	return nil
 }
 
-// messageLog prints scenario steps and the messages that cross the bus.
+// lookFurther ends the demo with the commands that show more of it: a
+// trace of its first order on the data directory it kept, or how to keep
+// one.
+func lookFurther(ctx context.Context, out io.Writer, sys *system.System, sc *scenario.Scenario, res *scenario.Result, temporary bool) error {
+	refs := sc.OrderRefs()
+	if len(refs) == 0 || res.IDs[refs[0]] == "" {
+		return nil
+	}
+	ref, id := refs[0], res.IDs[refs[0]]
+	if temporary {
+		fmt.Fprintf(out, "\nThe temporary data directory is deleted at exit. To look further, run the demo with\n"+
+			"--data DIR, then: sagalab trace %s --data DIR (also saga show, order list)\n", ref)
+		return nil
+	}
+	// The shortest of the order's name, its short id and its id that
+	// names it alone: a directory may hold several runs' o1.
+	given := id
+	for _, try := range []string{ref, shortID(id)} {
+		got, err := sys.Resolve(ctx, system.OrderKind, try)
+		var amb *system.AmbiguousError
+		if err != nil && !errors.As(err, &amb) {
+			return err
+		}
+		if got == id {
+			given = try
+			break
+		}
+	}
+	dir := shellQuote(sys.DataDir())
+	fmt.Fprintf(out, "\nLook further: sagalab trace %s --data %s\n", given, dir)
+	fmt.Fprintf(out, "  and with the same --data: sagalab saga show %s, sagalab order list\n", given)
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// messageLog prints scenario steps and the messages that cross the bus, each
+// message after the one that caused it: consumers run concurrently, so the
+// consumer of a reply may report before the consumer of the command that
+// caused it does.
 type messageLog struct {
 	out io.Writer
 
-	mu       sync.Mutex
-	names    map[string]string // id -> scenario ref
-	handled  int
-	dups     int
-	lastStep int
+	mu      sync.Mutex
+	names   map[string]string // id -> scenario ref
+	printed map[string]bool   // ids of the messages printed
+	held    []bus.Delivery    // deliveries waiting for their cause, in arrival order
+	handled int
+	dups    int
+}
+
+func newMessageLog(out io.Writer) *messageLog {
+	return &messageLog{out: out, names: map[string]string{}, printed: map[string]bool{}}
 }
 
 func (l *messageLog) step(e scenario.Event) error {
@@ -178,20 +244,51 @@ func (l *messageLog) step(e scenario.Event) error {
 	return nil
 }
 
-// Handled prints one delivery.
+// Handled prints one delivery, once the message that caused it is printed.
 func (l *messageLog) Handled(d bus.Delivery) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if d.Ignored {
 		return // the consumer does not handle this type: no transaction happened
 	}
+	l.held = append(l.held, d)
+	for l.release() {
+	}
+}
+
+// release prints the first held delivery whose cause is printed, if any.
+func (l *messageLog) release() bool {
+	for i, d := range l.held {
+		if d.CausationID == "" || l.printed[d.CausationID] {
+			l.held = slices.Delete(l.held, i, i+1)
+			l.print(d)
+			return true
+		}
+	}
+	return false
+}
+
+// flush prints the deliveries still held: their cause was handled before
+// this run (or, with crash=N, by the sagalab that crashed).
+func (l *messageLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range l.held {
+		l.print(d)
+	}
+	l.held = nil
+}
+
+func (l *messageLog) print(d bus.Delivery) {
+	l.printed[d.ID] = true
+	what := trace.MessageKind(d.Topic) + " " + d.Type
 	if d.Duplicate {
 		l.dups++
-		fmt.Fprintf(l.out, "          %-8s → %-8s  %-32s %s  (duplicate, ignored)\n", d.Source, d.Consumer, d.Type, l.name(d.CorrelationID))
+		fmt.Fprintf(l.out, "          %-8s → %-8s  %-38s %s  (duplicate, ignored)\n", d.Source, d.Consumer, what, l.name(d.CorrelationID))
 		return
 	}
 	l.handled++
-	fmt.Fprintf(l.out, "          %-8s → %-8s  %-32s %s\n", d.Source, d.Consumer, d.Type, l.name(d.CorrelationID))
+	fmt.Fprintf(l.out, "          %-8s → %-8s  %-38s %s\n", d.Source, d.Consumer, what, l.name(d.CorrelationID))
 }
 
 func (l *messageLog) name(id string) string {

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"sagalab/modules/customer"
-	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/system"
 )
 
@@ -25,21 +23,23 @@ exists). The event store also acts as the broker: every appended event is a mess
 	}
 	var dataDir string
 	stream := &cobra.Command{
-		Use:     "customer ID",
+		Use:     "customer CUSTOMER",
 		Short:   "Print a customer's stream: versions, types, data and time",
-		Example: `  sagalab events customer 0f6dfdd2-… --data ./sagalab-data`,
+		Long:    "Print a customer's stream of events: versions, types, data and time.\n\n" + idHelp,
+		Example: `  sagalab events customer 0f6dfdd2 --data ./sagalab-data`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
-				evs, err := sys.Customers.Events(cmd.Context(), args[0])
-				if errors.Is(err, customercontract.ErrNotFound) {
-					return fmt.Errorf("no customer %q in %s", args[0], dataDir)
+				id, err := resolve(cmd.Context(), sys, system.CustomerKind, args[0])
+				if err != nil {
+					return err
 				}
+				evs, err := sys.Customers.Events(cmd.Context(), id)
 				if err != nil {
 					return err
 				}
 				out := cmd.OutOrStdout()
-				fmt.Fprintf(out, "stream %s: %d events\n", args[0], len(evs))
+				fmt.Fprintf(out, "stream %s: %d events\n", id, len(evs))
 				for _, e := range evs {
 					fmt.Fprintf(out, "  v%-4d %s  %-32s %s\n", e.Version, e.At.Format("15:04:05.000"), e.Type, e.Data)
 				}
@@ -80,27 +80,31 @@ func newCustomer() *cobra.Command {
 	var dataDir string
 	var version int64
 	show := &cobra.Command{
-		Use:   "show ID",
+		Use:   "show CUSTOMER",
 		Short: "Show a customer's state, now or as of a version of its stream (time travel)",
 		Long: `Show a customer's state rebuilt from its events: credit limit, open reservations and
 available credit. With --at-version N only the first N events are replayed, so you see
-the customer as it was then.`,
-		Example: `  sagalab customer show 0f6dfdd2-… --at-version 3`,
-		Args:    cobra.ExactArgs(1),
+the customer as it was then.
+
+` + idHelp,
+		Example: `  sagalab customer show 0f6dfdd2 --at-version 3
+  sagalab customer show john --data ./demo-data`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if version < 0 {
 				return fmt.Errorf("--at-version must be 1 or more (0: the latest)")
 			}
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
-				st, err := sys.Customers.StateAt(cmd.Context(), args[0], version)
-				if errors.Is(err, customercontract.ErrNotFound) {
-					return fmt.Errorf("no customer %q in %s", args[0], dataDir)
+				id, err := resolve(cmd.Context(), sys, system.CustomerKind, args[0])
+				if err != nil {
+					return err
 				}
+				st, err := sys.Customers.StateAt(cmd.Context(), id, version)
 				if err != nil {
 					return err
 				}
 				if version > 0 && st.Version < version {
-					return fmt.Errorf("customer %s has %d events, no version %d", args[0], st.Version, version)
+					return fmt.Errorf("customer %s has %d events, no version %d", id, st.Version, version)
 				}
 				printState(cmd.OutOrStdout(), st)
 				return nil

@@ -44,20 +44,24 @@ func newSagaShow() *cobra.Command {
 	var dataDir string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show ORDER_ID",
+		Use:   "show ORDER",
 		Short: "Explain an order's saga: mode, state, current step, deadline and history",
 		Long: `Explain an order's saga in words: its mode, its state, the step it waits on, whether
 it is compensating, its deadline, then the history of its steps and messages with
 timestamps. In choreography there is no saga object (the saga is distributed over
-the services): the history comes from each service's outbox and inbox.`,
-		Example: `  sagalab saga show 3f2a9c1b-0d4e-4c55-9d36-8a1f0c2b7e11 --data ./sagalab-data`,
-		Args:    cobra.ExactArgs(1),
+the services): the history comes from each service's outbox and inbox.
+
+` + idHelp,
+		Example: `  sagalab saga show 3f2a9c1b-0d4e-4c55-9d36-8a1f0c2b7e11 --data ./sagalab-data
+  sagalab saga show o1 --data ./demo-data`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
-				rep, err := sys.SagaReport(cmd.Context(), args[0])
-				if errors.Is(err, ordercontract.ErrNotFound) {
-					return fmt.Errorf("no order %q in %s", args[0], dataDir)
+				id, err := resolve(cmd.Context(), sys, system.OrderKind, args[0])
+				if err != nil {
+					return err
 				}
+				rep, err := sys.SagaReport(cmd.Context(), id)
 				if err != nil {
 					return err
 				}

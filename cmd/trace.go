@@ -1,14 +1,12 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 	"sagalab/modules/trace"
 )
@@ -16,7 +14,7 @@ import (
 func newTrace() *cobra.Command {
 	var dataDir, format string
 	cmd := &cobra.Command{
-		Use:   "trace ORDER_ID",
+		Use:   "trace ORDER",
 		Short: "Draw an order's messages and local transactions as a sequence diagram",
 		Long: `Draw what crossed the bus for an order, and the local transaction each message caused
 in each module, from the modules' outboxes and inboxes:
@@ -24,19 +22,22 @@ in each module, from the modules' outboxes and inboxes:
   --format text      a swimlane diagram for the terminal: a column per module, arrows for
                      messages, boxes for local transactions, ⟲ for compensations
   --format mermaid   a Mermaid sequenceDiagram, which renders on GitHub and in slides
-  --format json      the steps, for tools`,
-		Example: `  sagalab trace 3f2a9c1b-… --data ./sagalab-data
-  sagalab trace 3f2a9c1b-… --format mermaid > saga.mmd`,
+  --format json      the steps, for tools
+
+` + idHelp,
+		Example: `  sagalab trace 3f2a9c1b --data ./sagalab-data
+  sagalab trace o1 --data ./demo-data --format mermaid > saga.mmd`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "mermaid" && format != "json" {
 				return fmt.Errorf("--format must be text, mermaid or json, not %q", format)
 			}
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
-				t, err := sys.Trace(cmd.Context(), args[0])
-				if errors.Is(err, ordercontract.ErrNotFound) {
-					return fmt.Errorf("no order %q in %s", args[0], dataDir)
+				id, err := resolve(cmd.Context(), sys, system.OrderKind, args[0])
+				if err != nil {
+					return err
 				}
+				t, err := sys.Trace(cmd.Context(), id)
 				if err != nil {
 					return err
 				}

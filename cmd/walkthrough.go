@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +16,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"sagalab/bus"
+	"sagalab/modules/customer"
+	"sagalab/modules/history"
+	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/scenario"
 	"sagalab/modules/system"
@@ -54,13 +59,17 @@ fault choices are fixed too, so the output is the same on every run.`,
 			if err != nil {
 				return err
 			}
+			if err := refuseUsedDir(cfg.DataDir); err != nil {
+				return err
+			}
 			opt.interactive = !opt.auto && isTerminal(cmd.InOrStdin()) && isTerminal(out)
 			if !isTerminal(out) {
 				opt.delay = 0
 			}
 			opt.color = colorful(out)
 			opt.in = bufio.NewReader(cmd.InOrStdin())
-			return withTempDir(cfg, func(cfg system.Config, _ bool) error {
+			return withTempDir(cfg, func(cfg system.Config, temporary bool) error {
+				opt.recordNames = !temporary
 				err := walkthrough(cmd.Context(), out, sc, cfg, opt)
 				if errors.Is(err, errQuit) {
 					fmt.Fprintln(out, "stopped.")
@@ -81,6 +90,7 @@ fault choices are fixed too, so the output is the same on every run.`,
 
 type walkOptions struct {
 	auto, interactive, color bool
+	recordNames              bool // record the scenario's names in the data directory
 	delay                    time.Duration
 	seed                     uint64
 	in                       *bufio.Reader
@@ -134,6 +144,11 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	res, err := sc.Run(ctx, sess, w.action)
 	if err != nil {
 		return err
+	}
+	if opt.recordNames {
+		if err := recordNames(cfg.DataDir, sc, res); err != nil {
+			return err
+		}
 	}
 	w.summary(res)
 	if !res.Passed() {
@@ -339,6 +354,24 @@ func (w *walker) summary(res *scenario.Result) {
 	for _, f := range res.Failures {
 		fmt.Fprintln(w.out, "  FAILED: "+f)
 	}
+}
+
+// refuseUsedDir refuses a data directory that holds sagalab data already:
+// the walkthrough's ids start at 1 (c1, o1, m1…) and would collide with
+// the ones there. Going on from the ids there instead would break the
+// walkthrough's promises: o1 of the scenario is order o1, and --seed gives
+// the same output every time.
+func refuseUsedDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	for _, name := range []string{order.FileName, customer.FileName, history.FileName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return fmt.Errorf("--data %s already holds sagalab data (%s)\n"+
+				"the walkthrough numbers its ids from 1 (c1, o1…): give it a new or empty directory", dir, name)
+		}
+	}
+	return nil
 }
 
 func palette(on bool) func(code, s string) string {

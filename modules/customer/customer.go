@@ -156,6 +156,12 @@ func (m *Module) Customers(ctx context.Context) ([]contract.Customer, error) {
 	return m.CustomersCreatedAfter(ctx, time.Time{})
 }
 
+// IDsWithPrefix returns, in order, up to limit customer ids that start
+// with prefix.
+func (m *Module) IDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	return storage.WithPrefix(ctx, m.db.Reader(), "customer_view", "id", prefix, limit)
+}
+
 // CustomersCreatedAfter returns the customers created after t, oldest first.
 func (m *Module) CustomersCreatedAfter(ctx context.Context, t time.Time) ([]contract.Customer, error) {
 	return viewCustomers(ctx, m.db.Reader(), t)

@@ -267,6 +267,12 @@ func (m *Module) Orders(ctx context.Context) ([]contract.Order, error) {
 	return m.store.list(ctx, m.db.Reader(), `ORDER BY created_at, id`)
 }
 
+// IDsWithPrefix returns, in order, up to limit order ids that start with
+// prefix.
+func (m *Module) IDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	return storage.WithPrefix(ctx, m.db.Reader(), "orders", "id", prefix, limit)
+}
+
 // FindOrders returns the orders that match f, oldest first.
 func (m *Module) FindOrders(ctx context.Context, f contract.Filter) ([]contract.Order, error) {
 	clause, args := "WHERE 1 = 1", []any{}

@@ -58,16 +58,25 @@ type Trace struct {
 // event, and its telling fields.
 func (st Step) label() string {
 	l := st.Type
-	switch {
-	case strings.HasSuffix(st.Topic, ".replies"):
-		l += " (reply)"
-	case strings.HasSuffix(st.Topic, ".commands"):
-		l += " (command)"
+	if kind := MessageKind(st.Topic); kind != "event" {
+		l += " (" + kind + ")"
 	}
 	if st.Summary != "" {
 		l += " " + st.Summary
 	}
 	return l
+}
+
+// MessageKind says what a message on topic is: "command", "reply" or
+// "event".
+func MessageKind(topic string) string {
+	switch {
+	case strings.HasSuffix(topic, ".replies"):
+		return "reply"
+	case strings.HasSuffix(topic, ".commands"):
+		return "command"
+	}
+	return "event"
 }
 
 // Names are the participants' display names.
