@@ -41,7 +41,8 @@ exists). The event store also acts as the broker: every appended event is a mess
 				out := cmd.OutOrStdout()
 				fmt.Fprintf(out, "stream %s: %d events\n", id, len(evs))
 				for _, e := range evs {
-					fmt.Fprintf(out, "  v%-4d %s  %-32s %s\n", e.Version, e.At.Format("15:04:05.000"), e.Type, e.Data)
+					fmt.Fprintf(out, "  v%-4d %s  %s\n", e.Version, e.At.Format("15:04:05.000"), e.Type)
+					printFolded(out, "        "+string(e.Data), "         ")
 				}
 				return nil
 			})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -105,8 +106,9 @@ func newSagaList() *cobra.Command {
 				}
 				now := time.Now()
 				for _, st := range list {
-					fmt.Fprintf(out, "%s  %-13s started %s ago  waiting for %s%s\n", st.Order.ID, st.Order.SagaMode,
-						now.Sub(startedAt(st)).Round(time.Millisecond), st.Waiting, deadlineNote(st.Deadline, now))
+					printFolded(out, fmt.Sprintf("%s  %-13s  started %s ago%s", st.Order.ID, st.Order.SagaMode,
+						now.Sub(startedAt(st)).Round(time.Millisecond), deadlineNote(st.Deadline, now)), "    ")
+					printFolded(out, "  waiting for "+st.Waiting, "    ")
 				}
 				return nil
 			})
@@ -137,11 +139,12 @@ func deadlineNote(d, now time.Time) string {
 
 func printSagaReport(out io.Writer, r system.SagaReport) {
 	o := r.Order
-	fmt.Fprintf(out, "order %s: customer %s, total %s, now %s", o.ID, o.CustomerID, o.OrderTotal, o.State)
+	head := fmt.Sprintf("order %s: total %s, now %s", o.ID, o.OrderTotal, o.State)
 	if o.RejectionReason != "" {
-		fmt.Fprintf(out, " (%s)", o.RejectionReason)
+		head += " (" + o.RejectionReason + ")"
 	}
-	fmt.Fprintln(out)
+	printFolded(out, head, "  ")
+	fmt.Fprintf(out, "customer: %s\n", o.CustomerID)
 	if o.SagaMode == ordercontract.Orchestration {
 		fmt.Fprintln(out, "saga mode: orchestration — the Order service's orchestrator, a persistent state machine,")
 		fmt.Fprintln(out, "           tells the Customer service what to do with commands and waits for replies")
@@ -149,19 +152,22 @@ func printSagaReport(out io.Writer, r system.SagaReport) {
 		fmt.Fprintln(out, "saga mode: choreography — no orchestrator: each service reacts to the other's events,")
 		fmt.Fprintln(out, "           so the saga's state is spread over the services' databases")
 	}
-	fmt.Fprintf(out, "state: %s — %s\n", r.State, stateWords(r))
+	printFolded(out, fmt.Sprintf("state: %s — %s", r.State, stateWords(r)), "       ")
 	if r.Waiting != "" {
-		fmt.Fprintf(out, "waiting for: %s\n", r.Waiting)
+		printFolded(out, "waiting for: "+r.Waiting, "             ")
 	}
 	if !r.Deadline.IsZero() {
-		fmt.Fprintf(out, "deadline: %s%s\n", r.Deadline.Format(time.RFC3339Nano), deadlineNote(r.Deadline, time.Now()))
+		printFolded(out, fmt.Sprintf("deadline: %s%s", r.Deadline.Format(time.RFC3339Nano), deadlineNote(r.Deadline, time.Now())), "          ")
 	}
 	for _, run := range r.Runs {
-		fmt.Fprintf(out, "\n%s saga %s: %s", run.Type, run.ID, run.State)
+		state := string(run.State)
 		if run.Compensating {
-			fmt.Fprint(out, ", compensating")
+			state += ", compensating"
 		}
-		fmt.Fprintf(out, " (version %d, data %s)\n", run.Version, run.Data)
+		fmt.Fprintln(out)
+		fmt.Fprintf(out, "%s saga: %s, version %d\n", run.Type, state, run.Version)
+		printFolded(out, "  instance "+run.ID, "    ")
+		printFolded(out, fmt.Sprintf("  data %s", run.Data), "       ")
 	}
 	fmt.Fprintln(out, "\nhistory")
 	var start time.Time
@@ -169,8 +175,8 @@ func printSagaReport(out io.Writer, r system.SagaReport) {
 		if i == 0 {
 			start = l.At
 		}
-		fmt.Fprintf(out, "  %s  +%-9s %-8s %s\n", l.At.Format("15:04:05.000"), l.At.Sub(start).Round(time.Microsecond*100),
-			l.Module, l.Text)
+		printFolded(out, fmt.Sprintf("  %s  +%-9s %-8s %s", l.At.Format("15:04:05.000"), l.At.Sub(start).Round(time.Microsecond*100),
+			l.Module, l.Text), strings.Repeat(" ", 36))
 	}
 }
 
