@@ -23,7 +23,7 @@ import (
 const defaultScenario = "classroom"
 
 func newDemo(scenarios fs.FS) *cobra.Command {
-	var flags systemFlags
+	flags := systemFlags{crash: true}
 	var list bool
 	var timeout time.Duration
 	cmd := &cobra.Command{

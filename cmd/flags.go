@@ -26,6 +26,9 @@ type systemFlags struct {
 	callLatency time.Duration
 	retention   time.Duration
 	snapshots   int
+	// crash is set by the commands that can crash and restart sagalab on
+	// purpose (--fault crash=N): demo and walkthrough.
+	crash bool
 }
 
 func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
@@ -43,7 +46,11 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.DurationVar(&f.sagaTimeout, "saga-timeout", order.DefaultSagaTimeout,
 		"how long a saga waits for a participant before it compensates (order REJECTED/TIMEOUT)")
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
-	fl.StringVar(&f.faults, "fault", "", `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,crash=1"`)
+	faultHelp := `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`
+	if f.crash {
+		faultHelp = `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,crash=1"`
+	}
+	fl.StringVar(&f.faults, "fault", "", faultHelp)
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	fl.IntVar(&f.snapshots, "snapshot-every", 100, "snapshot each event-sourced customer every N events (0: never)")
 	fl.DurationVar(&f.retention, "retention", 0,
@@ -72,6 +79,10 @@ func (f *systemFlags) config() (system.Config, error) {
 	faults, err := system.ParseFaults(f.faults)
 	if err != nil {
 		return system.Config{}, fmt.Errorf("--fault: %w", err)
+	}
+	if faults.CrashAfterOrder > 0 && !f.crash {
+		return system.Config{}, fmt.Errorf("--fault crash=%d: only demo and walkthrough can crash and restart sagalab",
+			faults.CrashAfterOrder)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -46,6 +47,28 @@ Data lives in --data and survives restarts: sagas in flight finish after a resta
 	return cmd
 }
 
+// printSettings says where sagalab serves and with which settings.
+func printSettings(out io.Writer, addr string, cfg system.Config) {
+	fmt.Fprintf(out, "sagalab %s serving on http://%s; Ctrl-C stops\n", version, addr)
+	fmt.Fprintf(out, "  data       %s (SQLite synchronous=%s)\n", cfg.DataDir, cfg.Synchronous)
+	fmt.Fprintf(out, "  sagas      %s by default, timeout %s\n", cfg.SagaMode, cfg.SagaTimeout)
+	snapshots := "never"
+	if cfg.SnapshotEvery > 0 {
+		snapshots = fmt.Sprintf("every %d events of a customer", cfg.SnapshotEvery)
+	}
+	retention := "for ever"
+	if cfg.Retention > 0 {
+		retention = "for " + cfg.Retention.String()
+	}
+	fmt.Fprintf(out, "  snapshots  %s\n", snapshots)
+	fmt.Fprintf(out, "  retention  delivered messages kept %s\n", retention)
+	faults := cfg.Faults.String()
+	if cfg.CallLatency > 0 {
+		faults += fmt.Sprintf(" · composer call latency %s", cfg.CallLatency)
+	}
+	fmt.Fprintf(out, "  faults     %s\n", faults)
+}
+
 func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
 	ctx := cmd.Context()
 	ln, err := net.Listen("tcp", addr)
@@ -65,8 +88,7 @@ func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "sagalab serving on http://%s (data %s, %s saga by default); Ctrl-C stops\n",
-		ln.Addr(), cfg.DataDir, cfg.SagaMode)
+	printSettings(cmd.OutOrStdout(), ln.Addr().String(), cfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

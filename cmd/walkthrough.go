@@ -26,7 +26,7 @@ import (
 )
 
 func newWalkthrough(scenarios fs.FS) *cobra.Command {
-	var flags systemFlags
+	flags := systemFlags{crash: true}
 	var opt walkOptions
 	var list bool
 	cmd := &cobra.Command{
