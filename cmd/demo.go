@@ -30,9 +30,11 @@ func newDemo(scenarios fs.FS) *cobra.Command {
 		Use:   "demo [SCENARIO]",
 		Short: "Run a scenario and watch its sagas cross the bus",
 		Long: `Run a scenario from testdata/scenarios (default: ` + defaultScenario + `) on a fresh data directory.
-Every message is printed as a consumer handles it (from → to, type, order), then the
-final state of each module. The exit status is 1 if an outcome differs from what the
-scenario expects.
+Every message is printed as a consumer handles it, after the message that caused it
+(from → to, command, reply or event and its type, order), then the final state of each
+module. The exit status is 1 if an outcome differs from what the scenario expects.
+With --data DIR the databases stay in DIR, and the last line gives the command that
+traces an order of the run.
 
 Use --list to see the scenarios, --saga to switch the saga mode, --fault to break
 delivery on purpose and see that the outcome does not change.`,
