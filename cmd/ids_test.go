@@ -38,7 +38,7 @@ func TestIDsAsPrinted(t *testing.T) {
 		{[]string{"events", "customer", "john", "--data", demo}, "CustomerCreated"},
 		{[]string{"order", "list", "--customer", "john", "--data", demo}, "3 orders"},
 		{[]string{"trace", "o1", "--data", walk}, "order o1"},
-		{[]string{"saga", "show", "o1", "--data", walk}, "order o1: customer c1"},
+		{[]string{"saga", "show", "o1", "--data", walk}, "order o1: total 12.34, now APPROVED\ncustomer: c1"},
 		{[]string{"customer", "show", "c1", "--data", walk}, "customer c1 (John)"},
 		{[]string{"customer", "show", "john", "--data", walk}, "customer c1 (John)"},
 		{[]string{"events", "customer", "c", "--data", walk}, "stream c1: 2 events"},
