@@ -72,7 +72,7 @@ func TestDemoOutput(t *testing.T) {
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
-			out, err := run(t, "demo", "happy-path", "--saga", tc.mode, "--data", dir)
+			out, err := runAll(t, "demo", "happy-path", "--saga", tc.mode, "--data", dir)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
@@ -99,7 +99,7 @@ func TestDemoOutput(t *testing.T) {
 			}
 		})
 	}
-	out, err := run(t, "demo", "happy-path")
+	out, err := runAll(t, "demo", "happy-path")
 	if err != nil {
 		t.Fatal(err)
 	}

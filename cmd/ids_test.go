@@ -11,7 +11,7 @@ import (
 // print: names (o1, john), short ids and any unique prefix.
 func TestIDsAsPrinted(t *testing.T) {
 	demo := filepath.Join(t.TempDir(), "demo")
-	out, err := run(t, "demo", "classroom", "--saga", "orchestration", "--data", demo)
+	out, err := runAll(t, "demo", "classroom", "--saga", "orchestration", "--data", demo)
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
@@ -21,7 +21,7 @@ func TestIDsAsPrinted(t *testing.T) {
 		t.Fatalf("the demo printed no short id for o1:\n%s", out)
 	}
 	walk := filepath.Join(t.TempDir(), "walk")
-	if out, err := run(t, "walkthrough", "happy-path", "--data", walk); err != nil {
+	if out, err := runAll(t, "walkthrough", "happy-path", "--data", walk); err != nil {
 		t.Fatalf("walkthrough: %v\n%s", err, out)
 	}
 
@@ -43,14 +43,14 @@ func TestIDsAsPrinted(t *testing.T) {
 		{[]string{"customer", "show", "john", "--data", walk}, "customer c1 (John)"},
 		{[]string{"events", "customer", "c", "--data", walk}, "stream c1: 2 events"},
 	} {
-		out, err := run(t, tc.args...)
+		out, err := runAll(t, tc.args...)
 		if err != nil || !strings.Contains(out, tc.want) {
 			t.Errorf("sagalab %s: %v, output does not say %q:\n%s", strings.Join(tc.args, " "), err, tc.want, out)
 		}
 	}
 
 	// A second demo on the same directory: o1 now names two orders.
-	if out, err := run(t, "demo", "happy-path", "--data", demo); err != nil {
+	if out, err := runAll(t, "demo", "happy-path", "--data", demo); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
 	for _, tc := range []struct {
@@ -62,7 +62,7 @@ func TestIDsAsPrinted(t *testing.T) {
 		{[]string{"saga", "show", "o9", "--data", demo}, []string{`no order "o9" in ` + demo, "sagalab order list"}},
 		{[]string{"events", "customer", "nobody", "--data", demo}, []string{`no customer "nobody" in ` + demo}},
 	} {
-		_, err := run(t, tc.args...)
+		_, err := runAll(t, tc.args...)
 		if err == nil {
 			t.Errorf("sagalab %s succeeded, want an error", strings.Join(tc.args, " "))
 			continue
@@ -79,10 +79,10 @@ func TestIDsAsPrinted(t *testing.T) {
 // it changes anything, saying why.
 func TestWalkthroughRefusesUsedDir(t *testing.T) {
 	dir := t.TempDir()
-	if out, err := run(t, "walkthrough", "happy-path", "--data", dir); err != nil {
+	if out, err := runAll(t, "walkthrough", "happy-path", "--data", dir); err != nil {
 		t.Fatalf("first walkthrough: %v\n%s", err, out)
 	}
-	out, err := run(t, "walkthrough", "happy-path", "--data", dir)
+	out, err := runAll(t, "walkthrough", "happy-path", "--data", dir)
 	if err == nil || !strings.Contains(err.Error(), "already holds sagalab data") {
 		t.Fatalf("second walkthrough: %v, want a refusal\n%s", err, out)
 	}

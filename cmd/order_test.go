@@ -10,10 +10,10 @@ import (
 
 func TestOrderList(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	if out, err := run(t, "walkthrough", "classroom", "--saga", "orchestration", "--data", dir); err != nil {
+	if out, err := runAll(t, "walkthrough", "classroom", "--saga", "orchestration", "--data", dir); err != nil {
 		t.Fatalf("walkthrough: %v\n%s", err, out)
 	}
-	out, err := run(t, "order", "list", "--data", dir)
+	out, err := runAll(t, "order", "list", "--data", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestOrderList(t *testing.T) {
 		}
 	}
 
-	out, err = run(t, "order", "list", "--data", dir, "--state", "rejected", "--json")
+	out, err = runAll(t, "order", "list", "--data", dir, "--state", "rejected", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestOrderList(t *testing.T) {
 		t.Errorf("--state rejected --json: %+v", got.Orders)
 	}
 
-	if _, err := run(t, "order", "list", "--data", dir, "--state", "lost"); err == nil ||
+	if _, err := runAll(t, "order", "list", "--data", dir, "--state", "lost"); err == nil ||
 		!strings.Contains(err.Error(), "--state") {
 		t.Errorf("--state lost: %v, want an error naming --state", err)
 	}

@@ -90,7 +90,7 @@ func TestCrashFaultOnlyWhereItWorks(t *testing.T) {
 			t.Errorf("sagalab %s --fault crash=1 wrote %d files before refusing", strings.Join(args, " "), len(entries))
 		}
 	}
-	if out, err := run(t, "demo", "crash-after-commit", "--fault", "crash=1"); err != nil {
+	if out, err := runAll(t, "demo", "crash-after-commit", "--fault", "crash=1"); err != nil {
 		t.Errorf("demo --fault crash=1: %v\n%s", err, out)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// run runs the command line args and returns its output and error.
-func run(t *testing.T, args ...string) (string, error) {
+// runAll runs the command line args and returns its output (stdout and
+// stderr together) and error.
+func runAll(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	root := newRoot(os.DirFS("../testdata"))
 	var out bytes.Buffer
@@ -21,7 +22,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestVersionFlag(t *testing.T) {
-	out, err := run(t, "--version")
+	out, err := runAll(t, "--version")
 	if err != nil {
 		t.Fatal(err)
 	}

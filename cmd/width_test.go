@@ -33,7 +33,7 @@ func TestInspectionWidth(t *testing.T) {
 				dir, res := runScenario(t, sc, mode)
 				for _, ref := range sc.OrderRefs() {
 					args := []string{"saga", "show", res.IDs[ref], "--data", dir}
-					out, err := run(t, args...)
+					out, err := runAll(t, args...)
 					if err != nil {
 						t.Fatalf("%s: %v", strings.Join(args, " "), err)
 					}
@@ -41,7 +41,7 @@ func TestInspectionWidth(t *testing.T) {
 				}
 				for _, c := range sc.Customers {
 					args := []string{"events", "customer", res.IDs[c.Ref], "--data", dir}
-					out, err := run(t, args...)
+					out, err := runAll(t, args...)
 					if err != nil {
 						t.Fatalf("%s: %v", strings.Join(args, " "), err)
 					}
@@ -99,7 +99,7 @@ func TestSagaListWidth(t *testing.T) {
 	if err := sys.Close(); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, "saga", "list", "--data", dir)
+	out, err := runAll(t, "saga", "list", "--data", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
