@@ -164,11 +164,13 @@ func New(cfg Config) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create poison queue: %w", err)
 	}
-	// The first middleware added is the outermost: the poison queue catches
-	// what retries could not fix. A poisoned message is not acknowledged to
+	// The first middleware added is the outermost: a closing bus leaves what
+	// it interrupted for the next start; the poison queue catches what
+	// retries could not fix. A poisoned message is not acknowledged to
 	// its outbox, so the relay publishes it again later (and after a
 	// restart): it is logged, never lost.
 	router.AddMiddleware(
+		b.leaveForNextStart,
 		poison,
 		middleware.Retry{
 			MaxRetries:      cfg.MaxRetries,
@@ -232,9 +234,10 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 	}
 	b.mu.Unlock()
 
+	handles := func(typ string) bool { return len(types) == 0 || slices.Contains(types, typ) }
 	deliver := func(ctx context.Context, env Envelope) (Delivery, error) {
 		d := Delivery{Envelope: env, Consumer: consumer}
-		if len(types) > 0 && !slices.Contains(types, env.Type) {
+		if !handles(env.Type) {
 			d.Ignored = true
 		} else {
 			err := db.WriteTx(ctx, func(tx *sql.Tx) error {
@@ -277,14 +280,14 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 		return d, nil
 	}
 	b.mu.Lock()
-	b.deliverers[topic] = append(b.deliverers[topic], deliverer{consumer: consumer, deliver: deliver})
+	b.deliverers[topic] = append(b.deliverers[topic], deliverer{consumer: consumer, handles: handles, deliver: deliver})
 	slices.SortFunc(b.deliverers[topic], func(a, b deliverer) int { return strings.Compare(a.consumer, b.consumer) })
 	b.mu.Unlock()
 
 	b.router.AddConsumerHandler(name, topic, b.pubsub, func(msg *message.Message) error {
 		env := envelopeFrom(msg)
 		ctx := msg.Context()
-		if len(types) == 0 || slices.Contains(types, env.Type) {
+		if handles(env.Type) {
 			if err := g.enter(ctx, b.closing); err != nil {
 				return err
 			}
@@ -306,7 +309,10 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 // deliverer is one consumer's way to handle a message directly.
 type deliverer struct {
 	consumer string
-	deliver  func(ctx context.Context, env Envelope) (Delivery, error)
+	// handles reports whether the consumer handles messages of a type; the
+	// others it acknowledges at once, even while paused.
+	handles func(typ string) bool
+	deliver func(ctx context.Context, env Envelope) (Delivery, error)
 }
 
 var errAckLost = errors.New("fault injected: the acknowledgement was lost, the message comes again")

@@ -66,7 +66,7 @@ func (b *Bus) DeliverNext(ctx context.Context) (Stepped, bool, error) {
 	consumers := slices.Clone(b.deliverers[next.Topic])
 	b.mu.Unlock()
 	for _, c := range consumers {
-		if b.gate(c.consumer).isShut() {
+		if b.gate(c.consumer).isShut() && c.handles(next.Type) {
 			b.mu.Lock()
 			b.backlog = append(b.backlog, held{env: *next, consumer: c.consumer})
 			b.mu.Unlock()

@@ -120,7 +120,7 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 
 	log := newMessageLog(out)
 	cfg.Observer = log
-	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{})
+	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Returned: log.returned})
 	if err != nil {
 		return err
 	}
@@ -243,6 +243,14 @@ func (l *messageLog) step(e scenario.Event) error {
 			fmt.Fprintf(l.out, "%s%s\n", strings.Repeat(" ", 10+2*min(i, 1)), part)
 		}
 	}
+	return nil
+}
+
+// returned prints a module coming back after a pause fault.
+func (l *messageLog) returned(module string, down time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, "          %s module back after %s down (pause fault): it catches up\n", module, down)
 	return nil
 }
 

@@ -132,7 +132,7 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	if cfg.Faults.Any() || len(cfg.Faults.Pauses) > 0 {
 		fmt.Fprintf(out, "  faults: %s\n", cfg.Faults)
 	}
-	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Clock: w.clock, Step: w.delivered})
+	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Clock: w.clock, Step: w.delivered, Returned: w.returned})
 	if err != nil {
 		return err
 	}
@@ -170,6 +170,12 @@ func (w *walker) action(e scenario.Event) error {
 		}
 		return steps
 	}, e.Lines)
+}
+
+// returned shows a module coming back after a pause fault.
+func (w *walker) returned(module string, down time.Duration) error {
+	return w.action(scenario.Event{Kind: "resume", Ref: module,
+		Text: fmt.Sprintf("the %s module is back after %s down (pause fault): its consumers catch up", module, down)})
 }
 
 // delivered shows one message the session handed out.

@@ -3,6 +3,7 @@ package system
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -18,12 +19,24 @@ import (
 // crash and restart sagalab on the same data, and lets time pass. In step
 // mode its relays stay held and Settle hands out one message at a time,
 // telling the step function about each.
+//
+// A session keeps its own time (a Clock, or the wall clock), so it brings
+// back itself the modules that a pause fault takes down for a while: Settle
+// waits for them when messages do, and a crash does not shorten the pause.
 type Session struct {
-	cfg    Config
-	sys    *System
-	step   func(bus.Stepped) error
-	clock  *Clock
-	paused []string
+	cfg      Config
+	sys      *System
+	step     func(bus.Stepped) error
+	returned func(module string, down time.Duration) error
+	clock    *Clock
+	paused   []string            // down until Resume
+	down     map[string]downTime // down for a while (pause faults)
+}
+
+// downTime is a module's pause fault: down for d, until until.
+type downTime struct {
+	until time.Time
+	d     time.Duration
 }
 
 // SessionOptions choose how a Session runs.
@@ -31,6 +44,9 @@ type SessionOptions struct {
 	// Step, if set, puts the session in step mode and is told about each
 	// message delivered; an error from it ends the run.
 	Step func(bus.Stepped) error
+	// Returned, if set, is told when a module a pause fault took down comes
+	// back, before it catches up; an error from it ends the run.
+	Returned func(module string, down time.Duration) error
 	// Clock, if set, is the session's time: Wait advances it instead of
 	// sleeping.
 	Clock *Clock
@@ -38,7 +54,7 @@ type SessionOptions struct {
 
 // NewSession starts sagalab with cfg.
 func NewSession(ctx context.Context, cfg Config, opt SessionOptions) (*Session, error) {
-	s := &Session{cfg: cfg, step: opt.Step, clock: opt.Clock}
+	s := &Session{cfg: cfg, step: opt.Step, returned: opt.Returned, clock: opt.Clock, down: map[string]downTime{}}
 	if s.clock != nil {
 		s.cfg.Now = s.clock.Now
 		s.cfg.ManualDeadlines = true
@@ -46,6 +62,10 @@ func NewSession(ctx context.Context, cfg Config, opt SessionOptions) (*Session, 
 	if s.step != nil {
 		s.cfg.HoldDelivery = true
 	}
+	for module, d := range cfg.Faults.Pauses {
+		s.down[module] = downTime{until: s.now().Add(d), d: d}
+	}
+	s.cfg.Faults.Pauses = nil // the session brings them back, not a timer
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
@@ -55,12 +75,22 @@ func NewSession(ctx context.Context, cfg Config, opt SessionOptions) (*Session, 
 func (s *Session) start(ctx context.Context) error {
 	cfg := s.cfg
 	cfg.Paused = slices.Clone(s.paused) // still down after a crash
+	for module := range s.down {
+		cfg.Paused = append(cfg.Paused, module)
+	}
 	sys, err := Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	s.sys = sys
 	return nil
+}
+
+func (s *Session) now() time.Time {
+	if s.clock != nil {
+		return s.clock.Now()
+	}
+	return time.Now()
 }
 
 // CrashAfterOrder is the order after whose commit the session's faults say
@@ -99,12 +129,38 @@ func (s *Session) Customer(ctx context.Context, id string) (customercontract.Cus
 }
 
 // Settle returns once every message sent so far has been handled by every
-// consumer that is not paused. In step mode it delivers them, one by one.
+// consumer that is not paused until Resume. A module down for a while (a
+// pause fault) that messages wait for is waited for: Settle lets the time
+// pass until it is back, as Wait does (sagas whose deadline passes time
+// out), and goes on until it has caught up. In step mode Settle delivers the
+// messages, one by one.
 func (s *Session) Settle(ctx context.Context) error {
+	for {
+		if err := s.drain(ctx); err != nil {
+			return err
+		}
+		until, ok := s.awaitedReturn()
+		if !ok {
+			return nil
+		}
+		if err := s.Wait(ctx, until.Sub(s.now())); err != nil {
+			return err
+		}
+	}
+}
+
+// drain delivers, or waits for, what can be handled now.
+func (s *Session) drain(ctx context.Context) error {
 	if s.step == nil {
+		if err := s.bringBack(); err != nil {
+			return err
+		}
 		return s.sys.waitIdle(ctx)
 	}
 	for {
+		if err := s.bringBack(); err != nil {
+			return err
+		}
 		st, ok, err := s.sys.Bus.DeliverNext(ctx)
 		if err != nil || !ok {
 			return err
@@ -115,7 +171,42 @@ func (s *Session) Settle(ctx context.Context) error {
 	}
 }
 
-// Pause stops a module's consumers.
+// awaitedReturn returns the earliest time a module down for a while that
+// messages wait for comes back.
+func (s *Session) awaitedReturn() (time.Time, bool) {
+	var until time.Time
+	for _, c := range s.sys.Bus.Awaited() {
+		p, ok := s.down[c]
+		if ok && !slices.Contains(s.paused, c) && (until.IsZero() || p.until.Before(until)) {
+			until = p.until
+		}
+	}
+	return until, !until.IsZero()
+}
+
+// bringBack resumes the modules whose pause fault is over.
+func (s *Session) bringBack() error {
+	now := s.now()
+	for _, module := range slices.Sorted(maps.Keys(s.down)) {
+		p := s.down[module]
+		if now.Before(p.until) {
+			continue
+		}
+		delete(s.down, module)
+		if slices.Contains(s.paused, module) {
+			continue // also down until Resume
+		}
+		if s.returned != nil {
+			if err := s.returned(module, p.d); err != nil {
+				return err
+			}
+		}
+		s.sys.Bus.ResumeConsumer(module)
+	}
+	return nil
+}
+
+// Pause stops a module's consumers until Resume.
 func (s *Session) Pause(module string) {
 	if !slices.Contains(s.paused, module) {
 		s.paused = append(s.paused, module)
@@ -123,10 +214,13 @@ func (s *Session) Pause(module string) {
 	s.sys.Bus.PauseConsumer(module)
 }
 
-// Resume starts a module's consumers again.
+// Resume starts a module's consumers again, unless a pause fault still
+// holds the module down.
 func (s *Session) Resume(module string) {
 	s.paused = slices.DeleteFunc(s.paused, func(m string) bool { return m == module })
-	s.sys.Bus.ResumeConsumer(module)
+	if _, down := s.down[module]; !down {
+		s.sys.Bus.ResumeConsumer(module)
+	}
 }
 
 // CrashAfter runs commit with every relay held, then closes sagalab, as a
@@ -145,9 +239,11 @@ func (s *Session) CrashAfter(ctx context.Context, commit func() error) error {
 
 // Wait lets d pass, then times out the sagas whose deadline passed.
 func (s *Session) Wait(ctx context.Context, d time.Duration) error {
-	if s.clock != nil {
+	switch {
+	case d <= 0:
+	case s.clock != nil:
 		s.clock.Advance(d)
-	} else {
+	default:
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
