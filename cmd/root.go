@@ -16,10 +16,22 @@ import (
 // Execute runs the command line and returns the process exit code.
 // scenarios holds the built-in scenario files (under scenarios/).
 func Execute(scenarios fs.FS) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := onSignal(cancel, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot(scenarios)
 	if err := root.ExecuteContext(ctx); err != nil {
+		// A command a signal stopped fails with whatever was cut short: say
+		// what stopped it instead.
+		var sig *signalled
+		if errors.As(err, &sig) || errors.As(context.Cause(ctx), &sig) {
+			if isTerminal(root.ErrOrStderr()) {
+				fmt.Fprint(root.ErrOrStderr(), "\r\x1b[K") // over the ^C the terminal echoed
+			}
+			fmt.Fprintln(root.ErrOrStderr(), "sagalab:", sig)
+			return 128 + int(sig.sig)
+		}
 		var exit *exitError
 		if !errors.As(err, &exit) {
 			fmt.Fprintln(root.ErrOrStderr(), "sagalab:", err)
@@ -33,6 +45,38 @@ func Execute(scenarios fs.FS) int {
 type exitError struct{ msg string }
 
 func (e *exitError) Error() string { return e.msg }
+
+// signalled is why a command stopped: a signal, or Ctrl-C read as a key. The
+// program exits with 128 plus the signal's number, as a shell reports it.
+type signalled struct{ sig syscall.Signal }
+
+func (e *signalled) Error() string {
+	if e.sig == syscall.SIGINT {
+		return "interrupted"
+	}
+	return "stopped by " + e.sig.String()
+}
+
+// onSignal cancels with a *signalled cause when one of sigs arrives; stop
+// ends the watch.
+func onSignal(cancel context.CancelCauseFunc, sigs ...os.Signal) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			sig, _ := s.(syscall.Signal)
+			cancel(&signalled{sig: sig})
+			signal.Stop(ch) // a second one stops a stuck shutdown the usual way
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
 
 func newRoot(scenarios fs.FS) *cobra.Command {
 	root := &cobra.Command{

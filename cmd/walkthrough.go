@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,9 +35,9 @@ func newWalkthrough(scenarios fs.FS) *cobra.Command {
 		Long: `Run a scenario step by step. Before each step sagalab says, in a sentence or two, which
 idea from the slides it shows; then it performs it, draws the new part of the sequence
 diagram, and shows the rows that changed in each module's database (orders, customer
-credit, outbox, inbox, saga instance, view, events). On a terminal it waits for Enter
-(q quits); --auto advances by itself every --delay; without a terminal it runs straight
-through. It ends with a summary: each order's outcome, the local transactions and
+credit, outbox, inbox, saga instance, view, events). On a terminal it waits for a key
+after each step: Enter or space for the next one, q to quit; --auto advances by itself
+every --delay; without a terminal it runs straight through. Ctrl-C stops it (status 130). It ends with a summary: each order's outcome, the local transactions and
 messages, and the concepts shown.
 
 Messages are delivered by the walkthrough itself, one at a time, through the same
@@ -62,12 +62,13 @@ fault choices are fixed too, so the output is the same on every run.`,
 			if err := refuseUsedDir(cfg.DataDir); err != nil {
 				return err
 			}
-			opt.interactive = !opt.auto && isTerminal(cmd.InOrStdin()) && isTerminal(out)
+			if !opt.auto && isTerminal(out) {
+				opt.keys = newKeyboard(cmd.InOrStdin())
+			}
 			if !isTerminal(out) {
 				opt.delay = 0
 			}
 			opt.color = colorful(out)
-			opt.in = bufio.NewReader(cmd.InOrStdin())
 			return withTempDir(cfg, func(cfg system.Config, temporary bool) error {
 				opt.recordNames = !temporary
 				err := walkthrough(cmd.Context(), out, sc, cfg, opt)
@@ -82,18 +83,18 @@ fault choices are fixed too, so the output is the same on every run.`,
 	flags.register(cmd, "")
 	f := cmd.Flags()
 	f.BoolVar(&list, "list", false, "list the scenarios with the concepts each shows")
-	f.BoolVar(&opt.auto, "auto", false, "advance by itself instead of waiting for Enter")
+	f.BoolVar(&opt.auto, "auto", false, "advance by itself instead of waiting for a key")
 	f.DurationVar(&opt.delay, "delay", time.Second, "pause between steps with --auto")
 	f.Uint64Var(&opt.seed, "seed", 0, "fix the clock and fault choices: the same output on every run")
 	return cmd
 }
 
 type walkOptions struct {
-	auto, interactive, color bool
-	recordNames              bool // record the scenario's names in the data directory
-	delay                    time.Duration
-	seed                     uint64
-	in                       *bufio.Reader
+	auto, color bool
+	recordNames bool // record the scenario's names in the data directory
+	delay       time.Duration
+	seed        uint64
+	keys        *keyboard // waits for a key after each step; nil: no waiting
 }
 
 var errQuit = errors.New("quit")
@@ -132,7 +133,9 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	if cfg.Faults.Any() || len(cfg.Faults.Pauses) > 0 {
 		fmt.Fprintf(out, "  faults: %s\n", cfg.Faults)
 	}
-	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Clock: w.clock, Step: w.delivered, Returned: w.returned})
+	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Clock: w.clock,
+		Step:     func(st bus.Stepped) error { return w.delivered(ctx, st) },
+		Returned: func(module string, down time.Duration) error { return w.returned(ctx, module, down) }})
 	if err != nil {
 		return err
 	}
@@ -141,7 +144,7 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	if w.rows, err = sess.System().Rows(ctx); err != nil {
 		return err
 	}
-	res, err := sc.Run(ctx, sess, w.action)
+	res, err := sc.Run(ctx, sess, func(e scenario.Event) error { return w.action(ctx, e) })
 	if err != nil {
 		return err
 	}
@@ -158,12 +161,12 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 }
 
 // action shows a step the scenario took.
-func (w *walker) action(e scenario.Event) error {
+func (w *walker) action(ctx context.Context, e scenario.Event) error {
 	effects, err := w.newOutboxEffects()
 	if err != nil {
 		return err
 	}
-	return w.show(explainAction(e, w.mode), e.Say, e.Text, func(t trace.Trace) []trace.Step {
+	return w.show(ctx, explainAction(e, w.mode), e.Say, e.Text, func(t trace.Trace) []trace.Step {
 		var steps []trace.Step
 		for _, r := range effects {
 			steps = append(steps, trace.Step{Kind: trace.Transaction, From: r.module, Effect: r.effect})
@@ -173,16 +176,16 @@ func (w *walker) action(e scenario.Event) error {
 }
 
 // returned shows a module coming back after a pause fault.
-func (w *walker) returned(module string, down time.Duration) error {
-	return w.action(scenario.Event{Kind: "resume", Ref: module,
+func (w *walker) returned(ctx context.Context, module string, down time.Duration) error {
+	return w.action(ctx, scenario.Event{Kind: "resume", Ref: module,
 		Text: fmt.Sprintf("the %s module is back after %s down (pause fault): its consumers catch up", module, down)})
 }
 
 // delivered shows one message the session handed out.
-func (w *walker) delivered(st bus.Stepped) error {
+func (w *walker) delivered(ctx context.Context, st bus.Stepped) error {
 	w.msgs++
 	text := fmt.Sprintf("%s delivers %s (%s)", st.Source, st.Type, st.ID)
-	return w.show(explainDelivery(st, w.mode), "", text, func(t trace.Trace) []trace.Step {
+	return w.show(ctx, explainDelivery(st, w.mode), "", text, func(t trace.Trace) []trace.Step {
 		var steps []trace.Step
 		for _, d := range st.Deliveries {
 			if d.Ignored {
@@ -210,7 +213,7 @@ func (w *walker) delivered(st bus.Stepped) error {
 
 // show prints one step: what it shows, what happened, the new part of the
 // diagram and the rows that changed; then waits for the reader.
-func (w *walker) show(explain, say, what string, diagram func(trace.Trace) []trace.Step, lines []string) error {
+func (w *walker) show(ctx context.Context, explain, say, what string, diagram func(trace.Trace) []trace.Step, lines []string) error {
 	w.step++
 	w.clock.Advance(10 * time.Millisecond)
 	c := palette(w.opt.color)
@@ -243,7 +246,7 @@ func (w *walker) show(explain, say, what string, diagram func(trace.Trace) []tra
 	if err := w.changedRows(); err != nil {
 		return err
 	}
-	return w.pause()
+	return w.pause(ctx)
 }
 
 type outboxEffect struct{ module, effect string }
@@ -321,16 +324,30 @@ func (w *walker) changedRows() error {
 	return nil
 }
 
-func (w *walker) pause() error {
+// pause waits for the reader: for a key on a terminal, for --delay with
+// --auto.
+func (w *walker) pause(ctx context.Context) error {
 	switch {
-	case w.opt.interactive:
-		fmt.Fprint(w.out, palette(w.opt.color)("2", "[Enter: next step · q: quit] "))
-		line, err := w.opt.in.ReadString('\n')
-		if strings.TrimSpace(line) == "q" || errors.Is(err, io.EOF) {
+	case w.opt.keys != nil:
+		fmt.Fprint(w.out, palette(w.opt.color)("2", "[Enter or space: next step · q: quit] "))
+		k, err := w.opt.keys.next(ctx)
+		fmt.Fprint(w.out, "\r\x1b[K") // the prompt goes; the steps stay on screen
+		switch {
+		case err != nil:
+			return err
+		case k == keyQuit:
 			return errQuit
+		case k == keyInterrupt:
+			return &signalled{sig: syscall.SIGINT}
 		}
 	case w.opt.auto && w.opt.delay > 0:
-		time.Sleep(w.opt.delay)
+		t := time.NewTimer(w.opt.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 	}
 	return nil
 }
