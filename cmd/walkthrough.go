@@ -37,7 +37,8 @@ idea from the slides it shows; then it performs it, draws the new part of the se
 diagram, and shows the rows that changed in each module's database (orders, customer
 credit, outbox, inbox, saga instance, view, events). On a terminal it waits for a key
 after each step: Enter or space for the next one, q to quit; --auto advances by itself
-every --delay; without a terminal it runs straight through. Ctrl-C stops it (status 130). It ends with a summary: each order's outcome, the local transactions and
+every --delay; without a terminal it runs straight through. Ctrl-C stops it (status
+130). It ends with a summary: each order's outcome, the local transactions and
 messages, and the concepts shown.
 
 Messages are delivered by the walkthrough itself, one at a time, through the same

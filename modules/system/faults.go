@@ -15,6 +15,8 @@ import (
 type Faults struct {
 	bus.Faults
 	// Pauses holds each named module's consumers for a while after start.
+	// Start resumes them on timers; a Session on its own clock, and its
+	// Settle waits for them.
 	Pauses map[string]time.Duration
 	// CrashAfterOrder, if not 0, crashes sagalab right after the local
 	// commit of that order (1 for the first), before anything is published,
