@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -45,38 +44,6 @@ func Execute(scenarios fs.FS) int {
 type exitError struct{ msg string }
 
 func (e *exitError) Error() string { return e.msg }
-
-// signalled is why a command stopped: a signal, or Ctrl-C read as a key. The
-// program exits with 128 plus the signal's number, as a shell reports it.
-type signalled struct{ sig syscall.Signal }
-
-func (e *signalled) Error() string {
-	if e.sig == syscall.SIGINT {
-		return "interrupted"
-	}
-	return "stopped by " + e.sig.String()
-}
-
-// onSignal cancels with a *signalled cause when one of sigs arrives; stop
-// ends the watch.
-func onSignal(cancel context.CancelCauseFunc, sigs ...os.Signal) (stop func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, sigs...)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-ch:
-			sig, _ := s.(syscall.Signal)
-			cancel(&signalled{sig: sig})
-			signal.Stop(ch) // a second one stops a stuck shutdown the usual way
-		case <-done:
-		}
-	}()
-	return func() {
-		signal.Stop(ch)
-		close(done)
-	}
-}
 
 func newRoot(scenarios fs.FS) *cobra.Command {
 	root := &cobra.Command{
