@@ -9,7 +9,9 @@
 // and, after a restart, publishes again everything after that point. Consumers
 // record each message id in their inbox in the same transaction as their
 // effects, so a second copy changes nothing. Delivery is at least once;
-// effects happen once.
+// effects happen once. A message its consumer still cannot handle after the
+// retries is parked as a dead letter in the consumer's database (see
+// DeadLetter) instead of coming back for ever.
 package bus
 
 import (
@@ -33,9 +35,6 @@ import (
 	"sagalab/storage"
 )
 
-// PoisonTopic receives messages a consumer failed to handle after all retries.
-const PoisonTopic = "sagalab.poison"
-
 // Config sets up a Bus. The zero value works.
 type Config struct {
 	Logger *slog.Logger
@@ -54,7 +53,7 @@ type Config struct {
 	// message before publishing it again; default 30s.
 	RedeliverAfter time.Duration
 	// MaxRetries is how many times a failing handler is retried before its
-	// message goes to PoisonTopic; default 8.
+	// message is parked as a dead letter; default 8.
 	MaxRetries int
 	// Retention is how long outboxes keep messages every consumer has
 	// handled; 0 keeps them for ever. The outbox is the module's event log:
@@ -111,10 +110,15 @@ type Bus struct {
 	// deliverers and backlog serve step mode (DeliverNext).
 	deliverers map[string][]deliverer // topic -> consumers, by name
 	backlog    []held
+	// handlers maps router handler names to consumers, whose dead letters
+	// deadLetters keeps.
+	handlers    map[string]string
+	deadLetters map[string]*deadLetters
 
 	stop    context.CancelFunc
 	relays  sync.WaitGroup
 	closing chan struct{}
+	started bool
 	closed  bool
 }
 
@@ -147,49 +151,38 @@ func New(cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
 	b := &Bus{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		pubsub:     ps,
-		router:     router,
-		faults:     newFaultInjector(cfg.Faults),
-		outboxes:   map[string]*Outbox{},
-		consumers:  map[string]map[string]bool{},
-		gates:      map[string]*gate{},
-		deliverers: map[string][]deliverer{},
-		closing:    make(chan struct{}),
-	}
-	// A message given up on while the bus is closing is not poison: it is
-	// nacked and left for the next start.
-	poison, err := middleware.PoisonQueueWithFilter(ps, PoisonTopic, func(error) bool { return !b.isClosing() })
-	if err != nil {
-		return nil, fmt.Errorf("create poison queue: %w", err)
+		cfg:         cfg,
+		log:         cfg.Logger,
+		pubsub:      ps,
+		router:      router,
+		faults:      newFaultInjector(cfg.Faults),
+		outboxes:    map[string]*Outbox{},
+		consumers:   map[string]map[string]bool{},
+		gates:       map[string]*gate{},
+		deliverers:  map[string][]deliverer{},
+		handlers:    map[string]string{},
+		deadLetters: map[string]*deadLetters{},
+		closing:     make(chan struct{}),
 	}
 	// The first middleware added is the outermost: a closing bus leaves what
-	// it interrupted for the next start; the poison queue catches what
-	// retries could not fix. A poisoned message is not acknowledged to
-	// its outbox, so the relay publishes it again later (and after a
-	// restart): it is logged, never lost.
+	// it interrupted for the next start; park catches what the retries could
+	// not fix and parks it as a dead letter (see park.go).
 	router.AddMiddleware(
 		b.leaveForNextStart,
-		poison,
+		b.park,
 		middleware.Retry{
 			MaxRetries:      cfg.MaxRetries,
 			InitialInterval: 5 * time.Millisecond,
 			MaxInterval:     time.Second,
 			Multiplier:      2,
 			// Each retry is logged at info: most are injected faults, and
-			// what retries cannot fix is logged as an error by the poison log.
+			// what retries cannot fix is logged as an error when parked.
 			Logger:      watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo}),
 			ShouldRetry: func(middleware.RetryParams) bool { return !b.isClosing() },
 		}.Middleware,
+		countFailures,
 		middleware.Recoverer,
 	)
-	router.AddConsumerHandler("poison-log", PoisonTopic, ps, func(msg *message.Message) error {
-		b.log.Error("message given up after retries", "type", msg.Metadata.Get(MetaType), "id", msg.UUID,
-			"consumer", msg.Metadata.Get(middleware.PoisonedHandlerKey),
-			"reason", msg.Metadata.Get(middleware.ReasonForPoisonedKey))
-		return nil
-	})
 	return b, nil
 }
 
@@ -218,8 +211,9 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 // handled in one transaction on db that also records it in the inbox; out is
 // the consumer module's outbox, woken after the commit. When types are
 // given, messages of other types are acknowledged without a transaction:
-// they have no effect, so there is nothing for the inbox to guard.
-// Subscribe before Start.
+// they have no effect, so there is nothing for the inbox to guard. A
+// message the handler still fails after the retries is parked in db's
+// dead_letters table (DeadLetterMigrations). Subscribe before Start.
 func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h Handler, types ...string) {
 	b.mu.Lock()
 	if b.consumers[topic] == nil {
@@ -232,6 +226,12 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 		g = newGate()
 		b.gates[consumer] = g
 	}
+	dl := b.deadLetters[consumer]
+	if dl == nil {
+		dl = newDeadLetters(consumer, db)
+		b.deadLetters[consumer] = dl
+	}
+	b.handlers[name] = consumer
 	b.mu.Unlock()
 
 	handles := func(typ string) bool { return len(types) == 0 || slices.Contains(types, typ) }
@@ -240,6 +240,7 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 		if !handles(env.Type) {
 			d.Ignored = true
 		} else {
+			resolved := false // a dead letter of the message was removed
 			err := db.WriteTx(ctx, func(tx *sql.Tx) error {
 				var seen int
 				err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
@@ -249,7 +250,11 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 				}
 				if seen > 0 {
 					d.Duplicate = true
-					return nil
+					resolved, err = dl.resolve(ctx, tx, env.ID)
+					return err
+				}
+				if err := b.faults.fail(consumer, env); err != nil {
+					return err
 				}
 				var notes []string
 				if err := h(handlerContext(ctx, env.ID, &notes), tx, env); err != nil {
@@ -263,10 +268,14 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 				if err != nil {
 					return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
 				}
-				return nil
+				resolved, err = dl.resolve(ctx, tx, env.ID)
+				return err
 			})
 			if err != nil {
-				return d, fmt.Errorf("%s handling %s %s: %w", consumer, env.Type, env.ID, err)
+				return d, &handlingError{consumer: consumer, env: env, err: err}
+			}
+			if resolved {
+				dl.setParked(env.ID, false)
 			}
 			if out != nil && !d.Duplicate {
 				out.Notify()
@@ -325,6 +334,11 @@ func (b *Bus) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	for _, dl := range b.deadLetterList() {
+		if err := dl.load(ctx); err != nil {
+			return err
+		}
+	}
 	go func() {
 		if err := b.router.Run(context.Background()); err != nil {
 			b.log.Error("router stopped", "error", err)
@@ -344,6 +358,9 @@ func (b *Bus) Start(ctx context.Context) error {
 			o.run(relayCtx, b.log)
 		}()
 	}
+	b.mu.Lock()
+	b.started = true
+	b.mu.Unlock()
 	return nil
 }
 

@@ -3,7 +3,10 @@ package bus
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +30,11 @@ type Faults struct {
 	Reorder int
 	// Seed fixes the random choices; 0 picks a random seed.
 	Seed uint64
+	// Fail makes each named consumer fail, for as long as the bus runs,
+	// every message of a fraction (0 to 1) of the correlations (orders),
+	// chosen by correlation id: a handler bug, whose messages end up parked
+	// as dead letters.
+	Fail map[string]float64
 }
 
 // Any reports whether any fault is set.
@@ -49,6 +57,9 @@ func (f Faults) String() string {
 	if f.Reorder > 1 {
 		parts = append(parts, "reorder="+strconv.Itoa(f.Reorder))
 	}
+	for _, c := range slices.Sorted(maps.Keys(f.Fail)) {
+		parts = append(parts, "fail-"+c+"="+strconv.FormatFloat(f.Fail[c], 'g', -1, 64))
+	}
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -56,9 +67,20 @@ func (f Faults) String() string {
 }
 
 // ParseFault sets one fault from a key and value as given on the command
-// line: duplicate=0.5, redeliver=1, delay=200ms, reorder=8. It reports false
-// when the key is not a bus fault.
+// line: duplicate=0.5, redeliver=1, delay=200ms, reorder=8, fail-customer=1.
+// It reports false when the key is not a bus fault.
 func (f *Faults) ParseFault(key, value string) (bool, error) {
+	if consumer, ok := strings.CutPrefix(key, "fail-"); ok {
+		p, err := strconv.ParseFloat(value, 64)
+		if err != nil || p <= 0 || p > 1 || consumer == "" {
+			return true, fmt.Errorf("fault %s: want a fraction of orders above 0 and up to 1, got %q", key, value)
+		}
+		if f.Fail == nil {
+			f.Fail = map[string]float64{}
+		}
+		f.Fail[consumer] = p
+		return true, nil
+	}
 	switch key {
 	case "duplicate", "redeliver":
 		p := 1.0
@@ -177,6 +199,22 @@ func (fi *faultInjector) delay(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// fail returns the injected failure of consumer handling env, or nil. The
+// choice hangs on the correlation id alone, so the same orders fail on
+// every attempt and after a restart with the same faults.
+func (fi *faultInjector) fail(consumer string, env Envelope) error {
+	p := fi.f.Fail[consumer]
+	if p <= 0 {
+		return nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte(env.CorrelationID))
+	if float64(h.Sum64()%10000) >= p*10000 {
+		return nil
+	}
+	return fmt.Errorf("fault injected: %s fails every message of %s", consumer, env.CorrelationID)
 }
 
 // loseAck reports, once per consumer and message at most, that the

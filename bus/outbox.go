@@ -39,6 +39,10 @@ type Outbox struct {
 	inOrder   []*inFlight // pending rows in publish (seq) order
 	scannedAt time.Time   // last look for stale messages
 	pending   map[string]*inFlight
+
+	// scans counts the looks for stale messages; redelivered counts the
+	// messages they published again.
+	scans, redelivered atomic.Int64
 }
 
 type inFlight struct {
@@ -388,6 +392,7 @@ func (o *Outbox) redeliverStale() {
 		return // a stale message waits a little longer; the relay's hot loop stays light
 	}
 	o.scannedAt = now
+	o.scans.Add(1)
 	var stale []*inFlight
 	o.mu.Lock()
 	for _, f := range o.pending {
@@ -397,6 +402,7 @@ func (o *Outbox) redeliverStale() {
 		}
 	}
 	o.mu.Unlock()
+	o.redelivered.Add(int64(len(stale)))
 	for _, f := range stale {
 		o.bus.pubsub.Publish(f.topic, f.msg) //nolint:errcheck // a closed pub/sub drops it; the next start republishes
 	}

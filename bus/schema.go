@@ -51,3 +51,29 @@ CREATE INDEX inbox_correlation ON inbox (correlation_id);`},
 var TraceMigrations = []storage.Migration{{Name: "effects", SQL: `
 ALTER TABLE inbox ADD COLUMN effect TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN effect TEXT NOT NULL DEFAULT '';`}}
+
+// DeadLetterMigrations create the dead-letter table: the messages a
+// consumer could not handle after every retry, parked in the consumer's own
+// database with enough to hand them to it again (see Bus.RetryDeadLetter).
+// Modules append them after their other migrations.
+var DeadLetterMigrations = []storage.Migration{{Name: "dead letters", SQL: `
+CREATE TABLE dead_letters (
+	consumer       TEXT    NOT NULL,
+	message_id     TEXT    NOT NULL,
+	source         TEXT    NOT NULL,
+	topic          TEXT    NOT NULL,
+	type           TEXT    NOT NULL,
+	correlation_id TEXT    NOT NULL,
+	causation_id   TEXT    NOT NULL,
+	reply_to       TEXT    NOT NULL,
+	seq            INTEGER NOT NULL,
+	position       INTEGER NOT NULL,
+	created_at     INTEGER NOT NULL,
+	payload        BLOB    NOT NULL,
+	error          TEXT    NOT NULL,
+	attempts       INTEGER NOT NULL,
+	first_seen     INTEGER NOT NULL,
+	last_seen      INTEGER NOT NULL,
+	PRIMARY KEY (consumer, message_id)
+) WITHOUT ROWID;
+CREATE INDEX dead_letters_correlation ON dead_letters (correlation_id);`}}

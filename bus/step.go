@@ -95,14 +95,7 @@ func earlier(a, b Envelope) bool {
 // deliverStep hands st's message to consumer, then again for each injected
 // duplicate or lost acknowledgement.
 func (b *Bus) deliverStep(ctx context.Context, st *Stepped, consumer string) error {
-	b.mu.Lock()
-	var deliver func(context.Context, Envelope) (Delivery, error)
-	for _, d := range b.deliverers[st.Topic] {
-		if d.consumer == consumer {
-			deliver = d.deliver
-		}
-	}
-	b.mu.Unlock()
+	deliver := b.delivererOf(st.Topic, consumer)
 	if deliver == nil {
 		return fmt.Errorf("step: no consumer %s on %s", consumer, st.Topic)
 	}

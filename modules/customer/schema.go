@@ -55,6 +55,7 @@ CREATE TABLE reservation_view (
 	state       TEXT    NOT NULL
 );`},
 	bus.TraceMigrations[0],
+	bus.DeadLetterMigrations[0],
 )
 
 // refuseStateBasedData refuses a customer.db that holds customers in the

@@ -43,4 +43,5 @@ CREATE TABLE view_early (
 	PRIMARY KEY (topic, position)
 ) WITHOUT ROWID;`},
 	bus.TraceMigrations[0],
+	bus.DeadLetterMigrations[0],
 )

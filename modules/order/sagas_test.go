@@ -41,7 +41,7 @@ func startWithFake(t *testing.T, reply string) (*Module, *fakeCustomer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fakeDB, err := storage.Open(ctx, filepath.Join(dir, "fake.db"), append(append([]storage.Migration{}, bus.Migrations...), bus.TraceMigrations...), storage.Options{})
+	fakeDB, err := storage.Open(ctx, filepath.Join(dir, "fake.db"), append(append(append([]storage.Migration{}, bus.Migrations...), bus.TraceMigrations...), bus.DeadLetterMigrations...), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

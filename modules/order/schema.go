@@ -26,4 +26,5 @@ CREATE INDEX orders_customer ON orders (customer_id, state);
 CREATE INDEX orders_state_total ON orders (state, total);
 CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 	bus.TraceMigrations[0],
+	bus.DeadLetterMigrations[0],
 )
