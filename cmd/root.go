@@ -65,6 +65,7 @@ Start with "sagalab demo", then "sagalab serve" to use the REST API.`,
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("sagalab {{.Version}}\n")
-	root.AddCommand(newServe(), newDemo(scenarios), newSaga(), newView(), newQuery(), newBench(), newEvents(), newCustomer(), newOrder(), newTrace(), newWalkthrough(scenarios))
+	root.AddCommand(newServe(), newDemo(scenarios), newSaga(), newView(), newQuery(), newBench(), newEvents(), newCustomer(), newOrder(), newTrace(), newWalkthrough(scenarios),
+		newDeadLetters())
 	return root
 }

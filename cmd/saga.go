@@ -159,6 +159,7 @@ func printSagaReport(out io.Writer, r system.SagaReport) {
 	if !r.Deadline.IsZero() {
 		printFolded(out, fmt.Sprintf("deadline: %s%s", r.Deadline.Format(time.RFC3339Nano), deadlineNote(r.Deadline, time.Now())), "          ")
 	}
+	printStuckOn(out, r)
 	for _, run := range r.Runs {
 		state := string(run.State)
 		if run.Compensating {
@@ -196,4 +197,20 @@ func stateWords(r system.SagaReport) string {
 		return "finished by compensation: a step failed or timed out, and the steps before it were undone"
 	}
 	return string(r.State)
+}
+
+// printStuckOn tells which of the order's messages a module could not
+// handle and parked, and why: what a running saga is stuck on.
+func printStuckOn(out io.Writer, r system.SagaReport) {
+	label := "stuck on: "
+	if r.State != saga.Running {
+		label = "parked:   "
+	}
+	for _, dl := range r.DeadLetters {
+		fmt.Fprintln(out, wrapText(fmt.Sprintf("%s%s could not handle %s (message %s) after %s; it is parked as a dead letter",
+			label, dl.Consumer, dl.Type, shortID(dl.ID), plural(dl.Attempts, "attempt")), "          ", lineWidth))
+		fmt.Fprintln(out, wrapText("          error: "+dl.Error, "                 ", lineWidth))
+		fmt.Fprintf(out, "          once fixed: sagalab dead-letters retry %s --consumer %s\n", shortID(dl.ID), dl.Consumer)
+		label = "          "
+	}
 }

@@ -25,7 +25,7 @@ type Faults struct {
 }
 
 // ParseFaults reads faults in the command-line form
-// "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s".
+// "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,fail-customer=1".
 func ParseFaults(s string) (Faults, error) {
 	var f Faults
 	if strings.TrimSpace(s) == "" {
@@ -60,7 +60,13 @@ func ParseFaults(s string) (Faults, error) {
 			return f, err
 		}
 		if !known {
-			return f, fmt.Errorf("unknown fault %q: use duplicate, redeliver, delay, reorder, pause-<module> or crash", k)
+			return f, fmt.Errorf("unknown fault %q: use duplicate, redeliver, delay, reorder, pause-<module>, "+
+				"fail-<module> or crash", k)
+		}
+	}
+	for module := range f.Fail {
+		if !slices.Contains(Participants, module) {
+			return f, fmt.Errorf("fail-%s: no module %q (order, customer or history)", module, module)
 		}
 	}
 	return f, nil

@@ -22,6 +22,9 @@ import (
 type SagaReport struct {
 	order.SagaStatus
 	Traffic []bus.Traffic
+	// DeadLetters are the order's messages a consumer could not handle and
+	// parked: what a RUNNING saga is stuck on, and why.
+	DeadLetters []bus.DeadLetter
 }
 
 // SagaReport gathers the report for order id.
@@ -39,6 +42,9 @@ func (s *System) SagaReport(ctx context.Context, id string) (SagaReport, error) 
 		r.Traffic = append(r.Traffic, t...)
 	}
 	slices.SortStableFunc(r.Traffic, func(a, b bus.Traffic) int { return a.At.Compare(b.At) })
+	if r.DeadLetters, err = s.Bus.DeadLettersOf(ctx, id); err != nil {
+		return SagaReport{}, err
+	}
 	return r, nil
 }
 
@@ -74,6 +80,9 @@ func (r SagaReport) Story() []Line {
 			lines = append(lines, Line{At: t.At, Module: t.Module, Text: fmt.Sprintf(
 				"received %s from the %s (inbox record and effects: one local transaction)", t.Type, serviceName[t.Source])})
 		}
+	}
+	for _, dl := range r.DeadLetters {
+		lines = append(lines, Line{At: dl.FirstSeen, Module: dl.Consumer, Text: parkedText(dl)})
 	}
 	slices.SortStableFunc(lines, func(a, b Line) int { return a.At.Compare(b.At) })
 	return lines
@@ -120,6 +129,8 @@ type sagaJSON struct {
 	Sagas           []runJSON   `json:"sagas,omitempty"`
 	Messages        []trafficJS `json:"messages"`
 	Story           []Line      `json:"story"`
+	// StuckOn are the order's dead letters (see SagaReport.DeadLetters).
+	StuckOn []DeadLetterJSON `json:"stuckOn,omitempty"`
 }
 
 type runJSON struct {
@@ -165,6 +176,9 @@ func (r SagaReport) json() sagaJSON {
 		out.Sagas = append(out.Sagas, runJSON{ID: run.ID, Type: run.Type, State: run.State, Step: run.Step,
 			StepIndex: run.StepIndex, Steps: run.Steps, Compensating: run.Compensating, Deadline: timePtr(run.Deadline),
 			Version: run.Version, Data: rawJSON(run.Data), Log: run.Log})
+	}
+	for _, dl := range r.DeadLetters {
+		out.StuckOn = append(out.StuckOn, DeadLetterJSONOf(dl))
 	}
 	for _, t := range r.Traffic {
 		dir := "received"

@@ -44,6 +44,9 @@ type Config struct {
 	Paused []string
 	// Retention is how long outboxes keep delivered messages; 0 for ever.
 	Retention time.Duration
+	// MaxRetries is how often a failing handler is retried before its
+	// message is parked as a dead letter; 0 means the bus's default.
+	MaxRetries int
 	// SnapshotEvery saves a customer's snapshot every so many events: 0
 	// means the default (100), a negative number none.
 	SnapshotEvery int
@@ -144,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}
 	s.files["order"], s.files["customer"], s.files["history"] = orderDB, customerDB, historyDB
 
-	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, Observer: cfg.Observer, NewID: newID("message"), Now: cfg.Now})
+	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, MaxRetries: cfg.MaxRetries, Observer: cfg.Observer, NewID: newID("message"), Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +195,7 @@ func (s *System) Handler() http.Handler {
 	s.Customers.Routes(mux, s.log)
 	s.Orders.Routes(mux, s.log)
 	s.sagaRoutes(mux)
+	s.deadLetterRoutes(mux)
 	s.queryRoutes(mux)
 	return mux
 }
