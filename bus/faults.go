@@ -73,7 +73,7 @@ func (f *Faults) ParseFault(key, value string) (bool, error) {
 	if consumer, ok := strings.CutPrefix(key, "fail-"); ok {
 		p, err := strconv.ParseFloat(value, 64)
 		if err != nil || p <= 0 || p > 1 || consumer == "" {
-			return true, fmt.Errorf("fault %s: want a fraction of orders above 0 and up to 1, got %q", key, value)
+			return true, fmt.Errorf("fault %s: want the fraction of orders (correlations) to fail, above 0 and up to 1, got %q", key, value)
 		}
 		if f.Fail == nil {
 			f.Fail = map[string]float64{}

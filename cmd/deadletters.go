@@ -17,6 +17,7 @@ import (
 
 	"sagalab/modules/order"
 	"sagalab/modules/system"
+	"sagalab/storage"
 )
 
 // deadLetterStore is where the dead-letter commands act: a data directory
@@ -61,6 +62,10 @@ func (f *deadLetterFlags) open(cmd *cobra.Command, mode openMode) (deadLetterSto
 		cfg.HoldDelivery = true
 	}
 	sys, err := system.Start(cmd.Context(), cfg)
+	var locked *storage.LockedError
+	if errors.As(err, &locked) {
+		return nil, fmt.Errorf("%w\nto act on a running server's dead letters, use --addr HOST:PORT", err)
+	}
 	if err != nil {
 		return nil, err
 	}

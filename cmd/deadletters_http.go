@@ -71,7 +71,7 @@ func (r *remoteDeadLetters) call(ctx context.Context, method, path string, out a
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
 			return fmt.Errorf("%s", e.Error)
 		}
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		return fmt.Errorf("%s %s: %s answered %s, not sagalab's JSON: is it sagalab serve?", method, path, r.base, resp.Status)
 	}
 	if out == nil {
 		return nil

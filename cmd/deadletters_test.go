@@ -16,8 +16,8 @@ import (
 	"sagalab/modules/system"
 )
 
-// run runs the sagalab command line with args and returns what it printed.
-func run(t *testing.T, args ...string) (string, error) {
+// runCmd runs the sagalab command line with args and returns what it printed.
+func runCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	root := newRoot(nil)
 	var out bytes.Buffer
@@ -71,7 +71,7 @@ func stuckOrders(t *testing.T, dir string, mode ordercontract.SagaMode, n int) [
 
 func listJSON(t *testing.T, args ...string) []system.DeadLetterJSON {
 	t.Helper()
-	out, err := run(t, append([]string{"dead-letters", "list", "--json"}, args...)...)
+	out, err := runCmd(t, append([]string{"dead-letters", "list", "--json"}, args...)...)
 	if err != nil {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
@@ -99,7 +99,7 @@ func TestDeadLettersCommands(t *testing.T) {
 			dir := t.TempDir()
 			ids := stuckOrders(t, dir, mode, 3)
 
-			out, err := run(t, "saga", "show", ids[0], "--data", dir)
+			out, err := runCmd(t, "saga", "show", ids[0], "--data", dir)
 			if err != nil {
 				t.Fatalf("saga show: %v\n%s", err, out)
 			}
@@ -107,7 +107,7 @@ func TestDeadLettersCommands(t *testing.T) {
 				!strings.Contains(out, "sagalab dead-letters retry") {
 				t.Fatalf("saga show does not say what the saga is stuck on:\n%s", out)
 			}
-			text, err := run(t, "dead-letters", "list", "--data", dir)
+			text, err := runCmd(t, "dead-letters", "list", "--data", dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +133,7 @@ func TestDeadLettersCommands(t *testing.T) {
 				default:
 					continue
 				}
-				if out, err := run(t, append(append([]string{"dead-letters"}, args...), "--data", dir)...); err != nil {
+				if out, err := runCmd(t, append(append([]string{"dead-letters"}, args...), "--data", dir)...); err != nil {
 					t.Fatalf("%v: %v\n%s", args, err, out)
 				}
 			}
@@ -144,7 +144,7 @@ func TestDeadLettersCommands(t *testing.T) {
 			if _, ok := letterOf(list, ids[1]); ok {
 				t.Fatalf("order %s dropped, still has dead letters: %+v", ids[1], list)
 			}
-			if out, err := run(t, "dead-letters", "drop", "--all", "--data", dir); err == nil {
+			if out, err := runCmd(t, "dead-letters", "drop", "--all", "--data", dir); err == nil {
 				t.Fatalf("drop --all without --yes was accepted:\n%s", out)
 			}
 
@@ -160,7 +160,7 @@ func TestDeadLettersCommands(t *testing.T) {
 			if got := listJSON(t, "--addr", srv.URL); len(got) != len(list) {
 				t.Fatalf("list --addr: %d dead letters, want %d", len(got), len(list))
 			}
-			if out, err := run(t, "dead-letters", "retry", "--all", "--addr", srv.URL); err != nil ||
+			if out, err := runCmd(t, "dead-letters", "retry", "--all", "--addr", srv.URL); err != nil ||
 				!strings.Contains(out, "handled") {
 				t.Fatalf("retry --all --addr: %v\n%s", err, out)
 			}

@@ -46,9 +46,9 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.DurationVar(&f.sagaTimeout, "saga-timeout", order.DefaultSagaTimeout,
 		"how long a saga waits for a participant before it compensates (order REJECTED/TIMEOUT)")
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
-	faultHelp := `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s"`
+	faultHelp := `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,fail-customer=1"`
 	if f.crash {
-		faultHelp = `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,crash=1"`
+		faultHelp = `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,fail-customer=1,crash=1"`
 	}
 	fl.StringVar(&f.faults, "fault", "", faultHelp)
 	fl.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
