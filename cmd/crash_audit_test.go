@@ -46,6 +46,7 @@ func (l *ledger) settle(ctx context.Context, t *testing.T, api *apiClient, deadl
 		case len(f.broken) > 0:
 			t.Fatalf("broken:\n%s", list(f.broken))
 		case len(f.unsettled) == 0:
+			l.noteApproved()
 			return
 		case time.Now().After(deadline):
 			t.Fatalf("not settled by the deadline:\n%s", list(f.unsettled))
@@ -56,6 +57,19 @@ func (l *ledger) settle(ctx context.Context, t *testing.T, api *apiClient, deadl
 		case <-tick.C:
 		}
 	}
+}
+
+// noteApproved remembers the orders last seen APPROVED.
+func (l *ledger) noteApproved() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.approved = l.approved[:0]
+	for id, state := range l.seen {
+		if state == "APPROVED" {
+			l.approved = append(l.approved, id)
+		}
+	}
+	slices.Sort(l.approved) // for the seeded picks
 }
 
 // list shows up to 20 findings, one per line.

@@ -24,6 +24,8 @@ type ledger struct {
 	// seen is the terminal state each order was last seen in: it may only
 	// go from APPROVED to CANCELLED.
 	seen map[string]string
+	// approved are the orders last seen APPROVED, for cancels to pick.
+	approved []string
 }
 
 type placedCustomer struct {
@@ -68,13 +70,19 @@ func (l *ledger) randomCustomer(rng *rand.Rand) placedCustomer {
 	return l.customers[rng.IntN(len(l.customers))]
 }
 
-func (l *ledger) randomOrder(rng *rand.Rand) (placedOrder, bool) {
+// cancelCandidate picks an order that may be APPROVED: one of the last
+// orders placed, or one that was APPROVED when last seen.
+func (l *ledger) cancelCandidate(rng *rand.Rand) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.orders) == 0 {
-		return placedOrder{}, false
+	if len(l.approved) > 0 && rng.IntN(2) == 0 {
+		return l.approved[rng.IntN(len(l.approved))], true
 	}
-	return l.orders[rng.IntN(len(l.orders))], true
+	if len(l.orders) == 0 {
+		return "", false
+	}
+	recent := l.orders[max(0, len(l.orders)-32):]
+	return recent[rng.IntN(len(recent))].id, true
 }
 
 func (l *ledger) customerCount() int {
@@ -199,11 +207,11 @@ func (c *loadCycle) order(ctx context.Context, rng *rand.Rand, ghost bool) error
 // cancel cancels a random order if it is APPROVED. Another client may
 // cancel it first: then the answer is 409.
 func (c *loadCycle) cancel(ctx context.Context, rng *rand.Rand) error {
-	o, ok := c.ledger.randomOrder(rng)
+	id, ok := c.ledger.cancelCandidate(rng)
 	if !ok {
 		return nil
 	}
-	a, err := c.send(ctx, "GET", "/orders/"+o.id, nil, http.StatusOK)
+	a, err := c.send(ctx, "GET", "/orders/"+id, nil, http.StatusOK)
 	if err != nil || a.status != http.StatusOK {
 		return err
 	}
@@ -215,7 +223,7 @@ func (c *loadCycle) cancel(ctx context.Context, rng *rand.Rand) error {
 	if got.State != "APPROVED" {
 		return nil
 	}
-	a, err = c.send(ctx, "POST", "/orders/"+o.id+"/cancel", nil, http.StatusOK, http.StatusConflict)
+	a, err = c.send(ctx, "POST", "/orders/"+id+"/cancel", nil, http.StatusOK, http.StatusConflict)
 	if err != nil || a.status != http.StatusOK {
 		return err
 	}
@@ -226,7 +234,7 @@ func (c *loadCycle) cancel(ctx context.Context, rng *rand.Rand) error {
 	if got.State != "CANCELLED" {
 		c.t.Errorf("%s: want the order CANCELLED", a)
 	}
-	c.ledger.cancel(o.id)
+	c.ledger.cancel(id)
 	return nil
 }
 

@@ -57,6 +57,10 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("cycle %d: the load failed before the kill\n%s", cycle, srv.tail())
 		}
 		srv.start(ctx)
+		if rng.IntN(4) == 0 { // again, while it recovers
+			srv.kill()
+			srv.start(ctx)
+		}
 		api.close()
 		api = newAPIClient(srv.url)
 		started := time.Now()
