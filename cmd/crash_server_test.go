@@ -54,12 +54,12 @@ func newServerProcess(t *testing.T, bin string, args ...string) *serverProcess {
 	return s
 }
 
-// start starts the server on a free loopback port and waits until it
-// answers.
-func (s *serverProcess) start(ctx context.Context) {
+// start starts the server, with more flags of serve, on a free loopback
+// port and waits until it answers.
+func (s *serverProcess) start(ctx context.Context, flags ...string) {
 	s.t.Helper()
 	for attempt := 1; ; attempt++ {
-		err := s.try(ctx)
+		err := s.try(ctx, flags)
 		if err == nil {
 			return
 		}
@@ -72,7 +72,7 @@ func (s *serverProcess) start(ctx context.Context) {
 	}
 }
 
-func (s *serverProcess) try(ctx context.Context) error {
+func (s *serverProcess) try(ctx context.Context, flags []string) error {
 	addr, err := freeAddr()
 	if err != nil {
 		return err
@@ -85,6 +85,7 @@ func (s *serverProcess) try(ctx context.Context) error {
 	}
 	defer out.Close()
 	args := append([]string{"serve", "--addr", addr, "--data", s.data}, s.args...)
+	args = append(args, flags...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

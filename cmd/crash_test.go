@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,6 +13,7 @@ var (
 	crashCycles = flag.Int("crash.cycles", 3, "how many times TestCrash kills sagalab serve under load")
 	crashSeed   = flag.Uint64("crash.seed", 0, "seed of TestCrash's load and kill points (0: a new one)")
 	crashSync   = flag.String("crash.sync", "normal", "--sync of the server TestCrash kills: normal or full")
+	crashServe  = flag.String("crash.serve", "", `more flags of the server TestCrash kills, e.g. "--fault duplicate=0.3"`)
 )
 
 // TestCrash runs `sagalab serve` as a process, kills it with SIGKILL in the
@@ -33,16 +35,17 @@ func TestCrash(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("same load and kill points (not the same timing): "+
-				"go test ./cmd -run TestCrash -crash.seed %d -crash.cycles %d -crash.sync %s",
-				seed, *crashCycles, *crashSync)
+				"go test ./cmd -run TestCrash -crash.seed %d -crash.cycles %d -crash.sync %s -crash.serve %q",
+				seed, *crashCycles, *crashSync, *crashServe)
 		}
 	})
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(seed, 0))
 	// The saga timeout is far away: every saga must end by itself, and one
 	// that waits for a message lost in a crash shows as stuck.
-	srv := newServerProcess(t, buildSagalab(t), "--sync", *crashSync, "--saga-timeout", "1h")
-	srv.start(ctx)
+	flags := append([]string{"--sync", *crashSync, "--saga-timeout", "1h"}, strings.Fields(*crashServe)...)
+	srv := newServerProcess(t, buildSagalab(t), flags...)
+	srv.start(ctx, snapshotFlag(rng)...)
 	api := newAPIClient(srv.url)
 	l := newLedger()
 	for range 6 {
@@ -56,10 +59,10 @@ func TestCrash(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("cycle %d: the load failed before the kill\n%s", cycle, srv.tail())
 		}
-		srv.start(ctx)
+		srv.start(ctx, snapshotFlag(rng)...)
 		if rng.IntN(4) == 0 { // again, while it recovers
 			srv.kill()
-			srv.start(ctx)
+			srv.start(ctx, snapshotFlag(rng)...)
 		}
 		api.close()
 		api = newAPIClient(srv.url)
@@ -69,6 +72,12 @@ func TestCrash(t *testing.T) {
 			cycle, load.killAfter, len(l.orders), len(l.cancelled), time.Since(started).Round(time.Millisecond))
 	}
 	srv.stop()
+}
+
+// snapshotFlag picks how often the server snapshots customers: a restart
+// may find snapshots of another frequency, or none.
+func snapshotFlag(rng *rand.Rand) []string {
+	return []string{"--snapshot-every", []string{"0", "1", "5", "100"}[rng.IntN(4)]}
 }
 
 // settleDeadline is when the sagas must have ended and the view caught up:
