@@ -23,7 +23,11 @@ func buildSagalab(t *testing.T) string {
 		t.Skip("no go command to build sagalab with")
 	}
 	bin := filepath.Join(t.TempDir(), "sagalab")
-	build := exec.Command(goCmd, "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command(goCmd, append(args, ".")...)
 	build.Dir = ".." // the module's root: package main
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -136,6 +140,19 @@ func (s *serverProcess) kill() {
 	s.cmd.Process.Kill() // fails only if it has exited already
 	<-s.exited
 	s.cmd = nil
+	s.checkLog()
+}
+
+// checkLog fails the test if the process that ran last logged an error or
+// the race detector found a race in it.
+func (s *serverProcess) checkLog() {
+	out := s.output()
+	for _, bad := range []string{"WARNING: DATA RACE", "level=ERROR"} {
+		if bytes.Contains(out, []byte(bad)) {
+			s.t.Errorf("sagalab serve logged %q:\n%s", bad, out)
+			return
+		}
+	}
 }
 
 // stop asks the server to stop with SIGTERM and checks that it does, at
@@ -152,6 +169,7 @@ func (s *serverProcess) stop() {
 		s.t.Fatalf("sagalab serve still runs 15s after SIGTERM\n%s", s.tail())
 	}
 	s.cmd = nil
+	s.checkLog()
 	if s.err != nil {
 		s.t.Fatalf("sagalab serve stopped with %v\n%s", s.err, s.tail())
 	}
