@@ -20,7 +20,7 @@ type apiClient struct {
 
 func newAPIClient(base string) *apiClient {
 	return &apiClient{base: base, http: &http.Client{
-		Timeout:   20 * time.Second,
+		Timeout:   45 * time.Second, // more than a read-your-writes wait
 		Transport: &http.Transport{MaxIdleConnsPerHost: 16},
 	}}
 }

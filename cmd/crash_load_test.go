@@ -26,36 +26,67 @@ type ledger struct {
 	seen map[string]string
 	// approved are the orders last seen APPROVED, for cancels to pick.
 	approved []string
+	// positions are those of the writes answered 201: each is given once.
+	positions map[string]bool
 }
 
 type placedCustomer struct {
-	id    string
-	limit money.Money
+	id, position string
+	limit        money.Money
 }
 
 type placedOrder struct {
-	id, customerID, mode string
-	total                money.Money
-	ghost                bool // for a customer that does not exist
+	id, customerID, mode, position string
+	total                          money.Money
+	ghost                          bool // for a customer that does not exist
 }
 
 func newLedger() *ledger {
 	return &ledger{limits: map[string]money.Money{}, byID: map[string]placedOrder{},
-		cancelled: map[string]bool{}, seen: map[string]string{}}
+		cancelled: map[string]bool{}, seen: map[string]string{}, positions: map[string]bool{}}
 }
 
-func (l *ledger) addCustomer(c placedCustomer) {
+// addPosition records the position of a write answered 201. It reports
+// false if another write was given it before.
+func (l *ledger) addPosition(p string) bool {
+	if l.positions[p] {
+		return false
+	}
+	l.positions[p] = true
+	return true
+}
+
+func (l *ledger) addCustomer(c placedCustomer) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.customers = append(l.customers, c)
 	l.limits[c.id] = c.limit
+	if !l.addPosition(c.position) {
+		return fmt.Errorf("customer %s was given position %s, which another write had", c.id, c.position)
+	}
+	return nil
 }
 
-func (l *ledger) addOrder(o placedOrder) {
+func (l *ledger) addOrder(o placedOrder) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.orders = append(l.orders, o)
 	l.byID[o.id] = o
+	if !l.addPosition(o.position) {
+		return fmt.Errorf("order %s was given position %s, which another write had", o.id, o.position)
+	}
+	return nil
+}
+
+func (l *ledger) customerPosition(id string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.customers {
+		if c.id == id {
+			return c.position
+		}
+	}
+	return ""
 }
 
 func (l *ledger) cancel(id string) {
@@ -193,14 +224,39 @@ func (c *loadCycle) order(ctx context.Context, rng *rand.Rand, ghost bool) error
 		return err
 	}
 	var created struct {
-		ID string `json:"orderId"`
+		ID       string `json:"orderId"`
+		Position string `json:"position"`
 	}
 	if err := a.decode(&created); err != nil {
 		c.t.Error(err)
 		return nil
 	}
-	o.id = created.ID
-	c.ledger.addOrder(o)
+	o.id, o.position = created.ID, created.Position
+	if err := c.ledger.addOrder(o); err != nil {
+		c.t.Error(err)
+	}
+	if ghost || rng.IntN(4) != 0 {
+		return nil
+	}
+	return c.readYourWrite(ctx, o)
+}
+
+// readYourWrite reads the order history view as of the positions of the
+// customer's creation and of the order: the order must be in it.
+func (c *loadCycle) readYourWrite(ctx context.Context, o placedOrder) error {
+	after := c.ledger.customerPosition(o.customerID) + "," + o.position
+	a, err := c.send(ctx, "GET", "/customers/"+o.customerID+"/orderhistory?wait=30s&after="+after, nil, http.StatusOK)
+	if err != nil || a.status != http.StatusOK {
+		return err
+	}
+	var view apiHistory
+	if err := a.decode(&view); err != nil {
+		c.t.Error(err)
+		return nil
+	}
+	if _, ok := view.Orders[o.id]; !ok {
+		c.t.Errorf("%s: no order %s, though the view is past its position %s", a, o.id, o.position)
+	}
 	return nil
 }
 
@@ -253,29 +309,33 @@ func (c *loadCycle) customer(ctx context.Context, rng *rand.Rand) error {
 	if c.ledger.customerCount() >= maxCustomers {
 		return c.read(ctx, rng)
 	}
-	_, err := createCustomer(ctx, c.ledger, rng, c.send)
-	return err
+	return createCustomer(ctx, c.t, c.ledger, rng, c.send)
 }
 
 // sender sends one request and checks its status.
 type sender func(ctx context.Context, method, path string, body any, want ...int) (answer, error)
 
 // createCustomer creates a customer with a random credit limit and puts it
-// in the ledger once it got its 201.
-func createCustomer(ctx context.Context, l *ledger, rng *rand.Rand, send sender) (string, error) {
+// in the ledger once it got its 201. A transport error is returned; what is
+// wrong with an answer, reported.
+func createCustomer(ctx context.Context, t *testing.T, l *ledger, rng *rand.Rand, send sender) error {
 	limit := money.Money(5000 + rng.Int64N(50000))
 	a, err := send(ctx, "POST", "/customers", map[string]any{
 		"name": fmt.Sprintf("Customer %d", rng.IntN(1000)), "creditLimit": money.Amount{Amount: limit},
 	}, http.StatusCreated)
 	if err != nil || a.status != http.StatusCreated {
-		return "", err
+		return err
 	}
 	var created struct {
-		ID string `json:"customerId"`
+		ID       string `json:"customerId"`
+		Position string `json:"position"`
 	}
 	if err := a.decode(&created); err != nil {
-		return "", err
+		t.Error(err)
+		return nil
 	}
-	l.addCustomer(placedCustomer{id: created.ID, limit: limit})
-	return created.ID, nil
+	if err := l.addCustomer(placedCustomer{id: created.ID, position: created.Position, limit: limit}); err != nil {
+		t.Error(err)
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ func TestCrash(t *testing.T) {
 	api := newAPIClient(srv.url)
 	l := newLedger()
 	for range 6 {
-		if _, err := createCustomer(ctx, l, rng, strictSender(t, api)); err != nil {
+		if err := createCustomer(ctx, t, l, rng, strictSender(t, api)); err != nil {
 			t.Fatal(err)
 		}
 	}
