@@ -23,7 +23,7 @@ var (
 // saga ends, and that credit, event streams and the order history view
 // agree with the orders.
 //
-//	go test ./cmd -run TestCrash -crash.cycles 50 [-crash.sync full] [-crash.seed N]
+//	go test ./cmd -run TestCrash -crash.cycles 50 [-crash.sync full] [-crash.seed N] [-crash.serve FLAGS]
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds sagalab and kills it under load")
@@ -57,7 +57,7 @@ func TestCrash(t *testing.T) {
 		load := &loadCycle{t: t, api: api, ledger: l, seed: rng.Uint64(), killAfter: 20 + rng.Int64N(300)}
 		load.run(ctx, 8, srv.kill)
 		if t.Failed() {
-			t.Fatalf("cycle %d: the load failed before the kill\n%s", cycle, srv.tail())
+			t.Fatalf("cycle %d: the load found the errors above; the server's output:\n%s", cycle, srv.tail())
 		}
 		srv.start(ctx, snapshotFlag(rng)...)
 		if rng.IntN(4) == 0 { // again, while it recovers
