@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sagalab/modules/httpjson"
 	"sagalab/modules/system"
 )
 
@@ -84,7 +85,7 @@ func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
 		Handler:           sys.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      httpjson.Deadline + 15*time.Second, // a request's answer outlives its deadline
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}

@@ -3,12 +3,14 @@
 package httpjson
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // MaxBody is the largest request body accepted.
@@ -66,20 +68,36 @@ func Write(w http.ResponseWriter, status int, v any) {
 // HandlerFunc is an HTTP handler that may fail.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// Handle adapts fn to http.Handler: an *Error becomes its status and
-// {"error": msg}; any other error is logged and becomes a 500.
+// Deadline bounds the work of one request. A request is carried out under
+// the server's own deadline, not its client's connection: a validated write
+// completes, and is committed, even if the client half-closes its side or
+// goes away. It is longer than any wait a request may ask for.
+const Deadline = 45 * time.Second
+
+// Handle adapts fn to http.Handler. fn runs with a context detached from
+// the client's connection and bounded by Deadline. An *Error becomes its
+// status and {"error": msg}; the deadline passing becomes a 503; any other
+// error is logged and becomes a 500.
 func Handle(log *slog.Logger, fn HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := fn(w, r)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), Deadline)
+		defer cancel()
+		err := fn(w, r.WithContext(ctx))
 		if err == nil {
 			return
 		}
 		var e *Error
-		if errors.As(err, &e) {
+		switch {
+		case errors.As(err, &e):
 			Write(w, e.Status, map[string]string{"error": e.Msg})
-			return
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			log.Warn("request ran out of time", "method", r.Method, "path", r.URL.Path, "deadline", Deadline, "error", err)
+			w.Header().Set("Retry-After", "1")
+			Write(w, http.StatusServiceUnavailable, map[string]string{
+				"error": fmt.Sprintf("the server did not finish the request within %s: try again", Deadline)})
+		default:
+			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+			Write(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 		}
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		Write(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 	})
 }

@@ -191,3 +191,53 @@ func TestCustomerEventsAndTimeTravel(t *testing.T) {
 		})
 	}
 }
+
+// A request no route takes is answered in JSON too: 404 for an unknown path,
+// 405 with Allow for a method the path does not take.
+func TestHTTPRoutingErrors(t *testing.T) {
+	s := start(t, Config{})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	cases := []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/nope", 404, ""},
+		{"GET", "/", 404, ""},
+		{"GET", "/orders/", 404, ""},
+		{"POST", "/orders/", 404, ""},
+		{"GET", "/customers/", 404, ""},
+		{"GET", "/orders/o1/cancel/more", 404, ""},
+		{"DELETE", "/orders", 405, "GET, HEAD, POST"},
+		{"PUT", "/customers", 405, "GET, HEAD, POST"},
+		{"POST", "/customers/c1", 405, "GET, HEAD"},
+		{"DELETE", "/orders/o1", 405, "GET, HEAD"},
+		{"GET", "/orders/o1/cancel", 405, "POST"},
+		{"POST", "/sagas", 405, "GET, HEAD"},
+		{"PATCH", "/queries/valuable-customers", 405, "GET, HEAD"},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			req, err := http.NewRequest(c.method, srv.URL+c.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]string
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != c.code || err != nil || body["error"] == "" ||
+				resp.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%s %s = %d %s %v (%v), want %d with a JSON error",
+					c.method, c.path, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, c.code)
+			}
+			if got := resp.Header.Get("Allow"); got != c.allow {
+				t.Errorf("Allow = %q, want %q", got, c.allow)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"sagalab/modules/customer"
 	"sagalab/modules/gateway"
 	"sagalab/modules/history"
+	"sagalab/modules/httpjson"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/storage"
@@ -189,7 +190,8 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 // ExpireNow times out, at once, every saga whose deadline has passed.
 func (s *System) ExpireNow(ctx context.Context) error { return s.Orders.ExpireNow(ctx) }
 
-// Handler serves every module's HTTP API.
+// Handler serves every module's HTTP API. Every error it answers is JSON,
+// unknown paths and methods included.
 func (s *System) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.Customers.Routes(mux, s.log)
@@ -197,7 +199,7 @@ func (s *System) Handler() http.Handler {
 	s.sagaRoutes(mux)
 	s.deadLetterRoutes(mux)
 	s.queryRoutes(mux)
-	return mux
+	return httpjson.Mux(mux)
 }
 
 // DataDir is the directory of the module databases.
