@@ -1,9 +1,11 @@
 package system
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode"
 
 	ordercontract "sagalab/modules/order/contract"
 )
@@ -57,9 +59,16 @@ func TestSagaInspection(t *testing.T) {
 				if len(sagas) != 1 || run["type"] != "CreateOrder" || run["state"] != "COMPLETED" || len(run["log"].([]any)) != 6 {
 					t.Fatalf("saga instances = %v", sagas)
 				}
+				entry := run["log"].([]any)[0].(map[string]any)
+				if entry["kind"] != "start" || entry["at"] == nil {
+					t.Errorf("first saga log entry = %v, want kind start with its time", entry)
+				}
 				if !strings.Contains(text, "sent command ReserveCredit") {
 					t.Errorf("story does not show the command:\n%s", text)
 				}
+			}
+			if bad := pascalKeys(body, "$"); len(bad) > 0 {
+				t.Errorf("GET /sagas/{id} has keys that are not camelCase: %v", bad)
 			}
 			if code, _ := call(t, srv, "GET", "/sagas/nope", ""); code != 404 {
 				t.Fatalf("GET /sagas/nope = %d, want 404", code)
@@ -79,4 +88,24 @@ func TestSagaModePerOrder(t *testing.T) {
 	if o.SagaMode != ordercontract.Orchestration || o.State != ordercontract.Approved {
 		t.Fatalf("order = %s in %s, want APPROVED in orchestration", o.State, o.SagaMode)
 	}
+}
+
+// pascalKeys lists the object keys in v, at any depth, that start with a
+// capital letter.
+func pascalKeys(v any, at string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if k != "" && unicode.IsUpper(rune(k[0])) {
+				out = append(out, at+"."+k)
+			}
+			out = append(out, pascalKeys(e, at+"."+k)...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, pascalKeys(e, fmt.Sprintf("%s[%d]", at, i))...)
+		}
+	}
+	return out
 }
