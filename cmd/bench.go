@@ -168,7 +168,7 @@ func benchQueries(ctx context.Context, out, errOut io.Writer, cfg system.Config,
 		}
 		if i == 0 {
 			want = rows
-		} else if !sameRows(rows, want) {
+		} else if !queries.Same(rows, want) {
 			return fmt.Errorf("%s returned other rows than %s", via, system.Vias[0])
 		}
 		slices.Sort(times)

@@ -39,7 +39,7 @@ and the time taken. --call-latency adds a simulated network delay to each round 
 				return err
 			}
 			vias := []string{via}
-			if via == "all" {
+			if via == system.ViaAll {
 				vias = system.Vias
 			}
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
@@ -53,7 +53,7 @@ and the time taken. --call-latency adds a simulated network delay to each round 
 					if i == 0 {
 						first = rows
 						printRows(cmd.OutOrStdout(), rows)
-					} else if !sameRows(rows, first) {
+					} else if !queries.Same(rows, first) {
 						return fmt.Errorf("%s returned other rows than %s", v, vias[0])
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "%-17s %d rows · %d round trips · %d rows moved · %s\n",
@@ -83,21 +83,4 @@ func printRows(out io.Writer, rows []queries.ValuableCustomer) {
 		}
 		fmt.Fprintf(out, "  %s  %-20s %d orders, %s in all\n", shortID(r.CustomerID), r.Name, len(r.Orders), r.Total)
 	}
-}
-
-func sameRows(a, b []queries.ValuableCustomer) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].CustomerID != b[i].CustomerID || a[i].Total != b[i].Total || len(a[i].Orders) != len(b[i].Orders) {
-			return false
-		}
-		for j := range a[i].Orders {
-			if a[i].Orders[j] != b[i].Orders[j] {
-				return false
-			}
-		}
-	}
-	return true
 }

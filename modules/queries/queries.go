@@ -3,6 +3,7 @@
 package queries
 
 import (
+	"slices"
 	"time"
 
 	"sagalab/modules/money"
@@ -21,16 +22,16 @@ type ValuableCustomers struct {
 
 // ValuableCustomer is one row: a customer and the orders that qualify it.
 type ValuableCustomer struct {
-	CustomerID string      `json:"customerId"`
-	Name       string      `json:"name"`
-	Orders     []OrderRef  `json:"orders"`
-	Total      money.Money `json:"total"`
+	CustomerID string
+	Name       string
+	Orders     []OrderRef
+	Total      money.Money
 }
 
 // OrderRef is an order in a row.
 type OrderRef struct {
-	OrderID    string      `json:"orderId"`
-	OrderTotal money.Money `json:"orderTotal"`
+	OrderID    string
+	OrderTotal money.Money
 }
 
 // Stats is what answering a query cost.
@@ -40,4 +41,11 @@ type Stats struct {
 	// RowsFetched counts the rows those calls returned.
 	RowsFetched int           `json:"rowsFetched"`
 	Elapsed     time.Duration `json:"-"`
+}
+
+// Same reports whether two answers have the same rows in the same order.
+func Same(a, b []ValuableCustomer) bool {
+	return slices.EqualFunc(a, b, func(x, y ValuableCustomer) bool {
+		return x.CustomerID == y.CustomerID && x.Name == y.Name && x.Total == y.Total && slices.Equal(x.Orders, y.Orders)
+	})
 }

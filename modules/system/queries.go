@@ -23,6 +23,8 @@ const (
 	ViaComposition1N   = "composition-1n"
 	ViaCompositionBulk = "composition-bulk"
 	ViaView            = "view"
+	// ViaAll answers every way, to compare them.
+	ViaAll = "all"
 )
 
 // Vias lists the ways, in the order a comparison shows them.
@@ -42,7 +44,7 @@ func (s *System) ValuableCustomers(ctx context.Context, via string, q queries.Va
 	case ViaView:
 		rows, st, err = s.History.ValuableCustomers(ctx, q)
 	default:
-		return nil, st, fmt.Errorf("via must be one of %s, not %q", strings.Join(Vias, ", "), via)
+		return nil, st, fmt.Errorf("via: %q is not one of %s", via, strings.Join(Vias, ", "))
 	}
 	st.Elapsed = time.Since(started)
 	return rows, st, err
@@ -215,6 +217,43 @@ func ParseValuableQuery(minTotal, state, createdAfter string) (queries.ValuableC
 	return q, nil
 }
 
+// valuableAnswer is one way's answer to GET /queries/valuable-customers.
+type valuableAnswer struct {
+	Via           string        `json:"via"`
+	Rows          []valuableRow `json:"rows"`
+	RoundTrips    int           `json:"roundTrips"`
+	RowsFetched   int           `json:"rowsFetched"`
+	Elapsed       string        `json:"elapsed"`
+	ElapsedMicros int64         `json:"elapsedMicros"`
+}
+
+type valuableRow struct {
+	CustomerID string          `json:"customerId"`
+	Name       string          `json:"name"`
+	Orders     []valuableOrder `json:"orders"`
+	Total      money.Amount    `json:"total"`
+}
+
+type valuableOrder struct {
+	OrderID    string       `json:"orderId"`
+	OrderTotal money.Amount `json:"orderTotal"`
+}
+
+func newValuableAnswer(via string, rows []queries.ValuableCustomer, st queries.Stats) valuableAnswer {
+	a := valuableAnswer{Via: via, Rows: []valuableRow{}, RoundTrips: st.RoundTrips, RowsFetched: st.RowsFetched,
+		Elapsed: st.Elapsed.String(), ElapsedMicros: st.Elapsed.Microseconds()}
+	for _, r := range rows {
+		row := valuableRow{CustomerID: r.CustomerID, Name: r.Name, Orders: []valuableOrder{}, Total: money.Amount{Amount: r.Total}}
+		for _, o := range r.Orders {
+			row.Orders = append(row.Orders, valuableOrder{OrderID: o.OrderID, OrderTotal: money.Amount{Amount: o.OrderTotal}})
+		}
+		a.Rows = append(a.Rows, row)
+	}
+	return a
+}
+
+// getValuableCustomers answers the query one way, or with ?via=all every
+// way, each with its rows and costs, and whether their rows agree.
 func (s *System) getValuableCustomers(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	q, err := ParseValuableQuery(v.Get("minTotal"), v.Get("state"), v.Get("createdAfter"))
@@ -225,19 +264,31 @@ func (s *System) getValuableCustomers(w http.ResponseWriter, r *http.Request) er
 	if via == "" {
 		via = ViaView
 	}
-	if !slices.Contains(Vias, via) {
-		return httpjson.Errorf(http.StatusBadRequest, "via must be one of %s, not %q", strings.Join(Vias, ", "), via)
+	vias := []string{via}
+	switch {
+	case via == ViaAll:
+		vias = Vias
+	case !slices.Contains(Vias, via):
+		return httpjson.Errorf(http.StatusBadRequest, "via: %q is not one of %s or %s", via, strings.Join(Vias, ", "), ViaAll)
 	}
-	rows, st, err := s.ValuableCustomers(r.Context(), via, q)
-	if err != nil {
-		return err
+	var answers []valuableAnswer
+	var first []queries.ValuableCustomer
+	same := true
+	for i, way := range vias {
+		rows, st, err := s.ValuableCustomers(r.Context(), way, q)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = rows
+		}
+		same = same && queries.Same(rows, first)
+		answers = append(answers, newValuableAnswer(way, rows, st))
 	}
-	if rows == nil {
-		rows = []queries.ValuableCustomer{}
+	if via != ViaAll {
+		httpjson.Write(w, http.StatusOK, answers[0])
+		return nil
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{
-		"via": via, "rows": rows, "roundTrips": st.RoundTrips, "rowsFetched": st.RowsFetched,
-		"elapsed": st.Elapsed.String(), "elapsedMicros": st.Elapsed.Microseconds(),
-	})
+	httpjson.Write(w, http.StatusOK, map[string]any{"via": ViaAll, "answers": answers, "sameRows": same})
 	return nil
 }

@@ -241,6 +241,22 @@ func TestComposedOrderHistory(t *testing.T) {
 	if code != 200 || body["roundTrips"].(float64) != 2 || len(body["rows"].([]any)) != 1 {
 		t.Fatalf("valuable customers = %d %v", code, body)
 	}
+	row := body["rows"].([]any)[0].(map[string]any)
+	if amount(row["total"]) != "3000.00" || amount(row["orders"].([]any)[0].(map[string]any)["orderTotal"]) != "3000.00" {
+		t.Fatalf("valuable customers row = %v, want money as {\"amount\": \"3000.00\"}", row)
+	}
+	code, body = call(t, srv, "GET", "/queries/valuable-customers?via=all&state=REJECTED", "")
+	answers, _ := body["answers"].([]any)
+	if code != 200 || body["via"] != "all" || body["sameRows"] != true || len(answers) != len(Vias) {
+		t.Fatalf("via=all = %d %v, want every way's answer, with the same rows", code, body)
+	}
+	for i, a := range answers {
+		a := a.(map[string]any)
+		rows := a["rows"].([]any)
+		if a["via"] != Vias[i] || len(rows) != 1 || amount(rows[0].(map[string]any)["total"]) != "3000.00" {
+			t.Errorf("via=all, answer %d = %v, want %s's one row", i, a, Vias[i])
+		}
+	}
 	for _, bad := range []string{"via=sql", "state=SHIPPED", "minTotal=-1", "createdAfter=yesterday"} {
 		if code, _ := call(t, srv, "GET", "/queries/valuable-customers?"+bad, ""); code != 400 {
 			t.Errorf("%s: %d, want 400", bad, code)
@@ -288,4 +304,10 @@ func TestRetentionAndRebuild(t *testing.T) {
 			t.Fatalf("view status after a rebuild from a pruned log: %+v", st)
 		}
 	}
+}
+
+// amount reads an {"amount": "12.34"} object.
+func amount(v any) any {
+	m, _ := v.(map[string]any)
+	return m["amount"]
 }
