@@ -85,15 +85,16 @@ func newCustomer() *cobra.Command {
 		Short: "Show a customer's state, now or as of a version of its stream (time travel)",
 		Long: `Show a customer's state rebuilt from its events: credit limit, open reservations and
 available credit. With --at-version N only the first N events are replayed, so you see
-the customer as it was then.
+the customer as it was then. Versions start at 1, the customer's creation; without
+--at-version every event is replayed.
 
 ` + idHelp,
 		Example: `  sagalab customer show 0f6dfdd2 --at-version 3
   sagalab customer show john --data ./demo-data`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if version < 0 {
-				return fmt.Errorf("--at-version must be 1 or more (0: the latest)")
+			if cmd.Flags().Changed("at-version") && version < 1 {
+				return fmt.Errorf("--at-version: %d is not a stream version; versions start at 1, the customer's creation", version)
 			}
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				id, err := resolve(cmd.Context(), sys, system.CustomerKind, args[0])
@@ -113,7 +114,7 @@ the customer as it was then.
 		},
 	}
 	show.Flags().StringVar(&dataDir, "data", "sagalab-data", "data directory to read")
-	show.Flags().Int64Var(&version, "at-version", 0, "replay only the first N events (0: all)")
+	show.Flags().Int64Var(&version, "at-version", 0, "replay only the first N events, N from 1 (default: all)")
 	cmd.AddCommand(show)
 	return cmd
 }

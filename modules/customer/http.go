@@ -99,7 +99,7 @@ func (m *Module) getCustomer(w http.ResponseWriter, r *http.Request) error {
 func (m *Module) getCustomerAt(w http.ResponseWriter, r *http.Request, v string) error {
 	version, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || version < 1 {
-		return httpjson.Errorf(http.StatusBadRequest, "atVersion: want a stream version from 1, got %q", v)
+		return httpjson.Errorf(http.StatusBadRequest, "atVersion: %q is not a stream version; versions start at 1, the customer's creation", v)
 	}
 	st, err := m.StateAt(r.Context(), r.PathValue("id"), version)
 	if errors.Is(err, contract.ErrNotFound) {
