@@ -111,11 +111,11 @@ func (p Position) String() string { return p.Topic + ":" + strconv.FormatInt(p.N
 func ParsePosition(s string) (Position, error) {
 	i := strings.LastIndexByte(s, ':')
 	if i <= 0 {
-		return Position{}, fmt.Errorf("position %q: want topic:number, such as order.events:17", s)
+		return Position{}, fmt.Errorf("%q is not a position such as order.events:17", s)
 	}
 	n, err := strconv.ParseInt(s[i+1:], 10, 64)
 	if err != nil || n < 0 {
-		return Position{}, fmt.Errorf("position %q: want topic:number, such as order.events:17", s)
+		return Position{}, fmt.Errorf("%q is not a position such as order.events:17", s)
 	}
 	return Position{Topic: s[:i], N: n}, nil
 }

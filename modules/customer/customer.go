@@ -62,8 +62,17 @@ type Module struct {
 
 var _ contract.Queries = (*Module)(nil)
 
-// ErrInvalid wraps every rejection of bad input.
+// ErrInvalid is every rejection of bad input (errors.Is); the rejection's
+// message says what was wrong.
 var ErrInvalid = errors.New("invalid input")
+
+// invalidError is a rejection of bad input.
+type invalidError struct{ msg string }
+
+func invalid(format string, args ...any) error { return &invalidError{fmt.Sprintf(format, args...)} }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 // MaxNameLength is the longest customer name accepted, in bytes.
 const MaxNameLength = 200
@@ -120,11 +129,11 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", bus.Position{}, fmt.Errorf("%w: name is required", ErrInvalid)
+		return "", bus.Position{}, invalid("name: required")
 	case len(name) > MaxNameLength:
-		return "", bus.Position{}, fmt.Errorf("%w: name is longer than %d bytes", ErrInvalid, MaxNameLength)
+		return "", bus.Position{}, invalid("name: longer than %d bytes", MaxNameLength)
 	case creditLimit < 0 || creditLimit > money.Max:
-		return "", bus.Position{}, fmt.Errorf("%w: creditLimit must be from 0.00 to %s", ErrInvalid, money.Max)
+		return "", bus.Position{}, invalid("creditLimit: %s is not from 0.00 to %s", creditLimit, money.Max)
 	}
 	c := &Customer{ID: m.newID()}
 	created := causation{correlationID: c.ID}.event(contract.CustomerCreated,

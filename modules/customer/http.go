@@ -34,10 +34,10 @@ func (m *Module) postCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Name == nil {
-		return httpjson.Errorf(http.StatusBadRequest, "name is required")
+		return httpjson.Errorf(http.StatusBadRequest, "name: required")
 	}
 	if req.CreditLimit == nil {
-		return httpjson.Errorf(http.StatusBadRequest, `creditLimit is required, as {"amount": "15.00"}`)
+		return httpjson.Errorf(http.StatusBadRequest, `creditLimit: required, as {"amount": "15.00"}`)
 	}
 	limit, err := money.ParseJSON(req.CreditLimit.Amount)
 	if err != nil {

@@ -10,13 +10,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 )
 
 // MaxBody is the largest request body accepted.
 const MaxBody = 1 << 20
 
-// Error is an error with the HTTP status that says what was wrong.
+// Error is an error with the HTTP status that says what was wrong. Its
+// message names what is at fault (a field, a parameter, an order), then says
+// once what is wrong with it: `creditLimit.amount: "ten" is not a decimal
+// number such as 12.34`.
 type Error struct {
 	Status int
 	Msg    string
@@ -39,21 +43,44 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			return Errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", MaxBody)
+			return Errorf(http.StatusRequestEntityTooLarge, "request body: larger than %d bytes", MaxBody)
 		case errors.Is(err, io.EOF):
-			return Errorf(http.StatusBadRequest, "request body is empty: send a JSON object")
+			return Errorf(http.StatusBadRequest, "request body: empty; send a JSON object")
 		case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-			return Errorf(http.StatusBadRequest, "request body is not valid JSON: %v", err)
+			return Errorf(http.StatusBadRequest, "request body: not valid JSON (%v)", err)
 		case errors.As(err, &typ):
-			return Errorf(http.StatusBadRequest, "field %s: want a JSON %s, got %s", typ.Field, typ.Type.Kind(), typ.Value)
+			field := typ.Field
+			if field == "" {
+				field = "request body"
+			}
+			return Errorf(http.StatusBadRequest, "%s: want a JSON %s, got %s", field, jsonKind(typ.Type), typ.Value)
 		default:
 			return Errorf(http.StatusBadRequest, "request body: %v", err)
 		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Errorf(http.StatusBadRequest, "request body has data after the JSON object")
+		return Errorf(http.StatusBadRequest, "request body: data after the JSON object")
 	}
 	return nil
+}
+
+// jsonKind names the JSON type that decodes into t.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	default:
+		return "number"
+	}
 }
 
 // Write answers with status and v as JSON.

@@ -28,37 +28,38 @@ func (m Money) String() string {
 }
 
 // Parse reads a non-negative decimal amount with at most two decimals, such
-// as "15", "15.5" or "15.00".
+// as "15", "15.5" or "15.00". Its errors say what is wrong with s, for the
+// caller to say where s came from ("creditLimit.amount: …").
 func Parse(s string) (Money, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, errors.New("amount is empty")
+		return 0, errors.New("empty; want a decimal number such as 12.34")
 	}
 	if s[0] == '-' {
-		return 0, fmt.Errorf("amount %q is negative", s)
+		return 0, fmt.Errorf("%q is negative", s)
 	}
 	if s[0] == '+' {
 		s = s[1:]
 	}
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || !digits(whole) || (hasDot && (frac == "" || !digits(frac))) {
-		return 0, fmt.Errorf("amount %q is not a decimal number such as 12.34", s)
+		return 0, fmt.Errorf("%q is not a decimal number such as 12.34", s)
 	}
 	if len(frac) > 2 {
-		return 0, fmt.Errorf("amount %q has more than two decimals", s)
+		return 0, fmt.Errorf("%q has more than two decimals", s)
 	}
 	for len(frac) < 2 {
 		frac += "0"
 	}
 	whole = strings.TrimLeft(whole, "0")
 	if len(whole) > 13 {
-		return 0, fmt.Errorf("amount %q is out of range (at most %s)", s, Max)
+		return 0, fmt.Errorf("%q is out of range (at most %s)", s, Max)
 	}
 	w, _ := strconv.ParseInt("0"+whole, 10, 64)
 	f, _ := strconv.ParseInt(frac, 10, 64)
 	m := Money(w*100 + f)
 	if m > Max {
-		return 0, fmt.Errorf("amount %q is out of range (at most %s)", s, Max)
+		return 0, fmt.Errorf("%q is out of range (at most %s)", s, Max)
 	}
 	return m, nil
 }
@@ -73,24 +74,24 @@ func digits(s string) bool {
 }
 
 // ParseJSON reads an amount given as a JSON number (12.34) or a JSON string
-// ("12.34").
+// ("12.34"). Its errors, like Parse's, say what is wrong with raw.
 func ParseJSON(raw json.RawMessage) (Money, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return 0, errors.New("amount is missing")
+		return 0, errors.New(`required, as a number or a string such as "12.34"`)
 	}
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, fmt.Errorf("amount is not a valid JSON string: %w", err)
+			return 0, fmt.Errorf("not a valid JSON string: %w", err)
 		}
 		return Parse(s)
 	}
 	if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
-		return 0, fmt.Errorf("amount must be a number or a string such as \"12.34\", not %s", raw)
+		return 0, fmt.Errorf(`%s is not a number or a string such as "12.34"`, raw)
 	}
 	if bytes.ContainsAny(raw, "eE") {
-		return 0, fmt.Errorf("amount %s uses an exponent: write it as a plain decimal such as 12.34", raw)
+		return 0, fmt.Errorf("%s uses an exponent: write a plain decimal such as 12.34", raw)
 	}
 	return Parse(string(raw))
 }

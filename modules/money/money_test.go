@@ -21,7 +21,7 @@ func TestParseJSON(t *testing.T) {
 		`"-1.00"`: "negative", `-1`: "negative", `"1.234"`: "two decimals", `1.001`: "two decimals",
 		`"abc"`: "not a decimal", `"NaN"`: "not a decimal", `"Infinity"`: "not a decimal", `"1."`: "not a decimal",
 		`".5"`: "not a decimal", `"1,5"`: "not a decimal", `1e3`: "exponent", `""`: "empty",
-		`"1000000000000.01"`: "out of range", `"99999999999999999999"`: "out of range", `null`: "missing",
+		`"1000000000000.01"`: "out of range", `"99999999999999999999"`: "out of range", `null`: "required",
 		`true`: "number or a string", `{}`: "number or a string",
 	}
 	for in, want := range bad {

@@ -33,10 +33,10 @@ func (m *Module) postOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.CustomerID == nil {
-		return httpjson.Errorf(http.StatusBadRequest, "customerId is required")
+		return httpjson.Errorf(http.StatusBadRequest, "customerId: required")
 	}
 	if req.OrderTotal == nil {
-		return httpjson.Errorf(http.StatusBadRequest, `orderTotal is required, as {"amount": "12.34"}`)
+		return httpjson.Errorf(http.StatusBadRequest, `orderTotal: required, as {"amount": "12.34"}`)
 	}
 	total, err := money.ParseJSON(req.OrderTotal.Amount)
 	if err != nil {
@@ -112,7 +112,7 @@ func (m *Module) postCancel(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, contract.ErrNotFound):
 		return httpjson.Errorf(http.StatusNotFound, "order %q not found", r.PathValue("id"))
 	case errors.Is(err, ErrNotApproved):
-		return httpjson.Errorf(http.StatusConflict, "only an APPROVED order can be cancelled: %v", err)
+		return httpjson.Errorf(http.StatusConflict, "%v", err)
 	case err != nil:
 		return err
 	}

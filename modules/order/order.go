@@ -62,11 +62,20 @@ type Module struct {
 
 var _ contract.Queries = (*Module)(nil)
 
-// Errors of the command API.
+// Errors of the command API, for errors.Is; the errors returned say what
+// was wrong.
 var (
 	ErrInvalid     = errors.New("invalid input")
-	ErrNotApproved = errors.New("order is not APPROVED")
+	ErrNotApproved = errors.New("only an APPROVED order can be cancelled")
 )
+
+// invalidError is a rejection of bad input.
+type invalidError struct{ msg string }
+
+func invalid(format string, args ...any) error { return &invalidError{fmt.Sprintf(format, args...)} }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 // New creates the module and subscribes it to the bus.
 func New(cfg Config) (*Module, error) {
@@ -74,7 +83,7 @@ func New(cfg Config) (*Module, error) {
 		cfg.DefaultMode = contract.Choreography
 	}
 	if _, err := contract.ParseSagaMode(string(cfg.DefaultMode)); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("order module: default saga mode: %w", err)
 	}
 	if cfg.SagaTimeout <= 0 {
 		cfg.SagaTimeout = DefaultSagaTimeout
@@ -148,17 +157,17 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 	customerID = strings.TrimSpace(customerID)
 	switch {
 	case customerID == "":
-		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: customerId is required", ErrInvalid)
+		return contract.Order{}, bus.Position{}, invalid("customerId: required")
 	case len(customerID) > MaxIDLength:
-		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: customerId is longer than %d bytes", ErrInvalid, MaxIDLength)
+		return contract.Order{}, bus.Position{}, invalid("customerId: longer than %d bytes", MaxIDLength)
 	case total <= 0 || total > money.Max:
-		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: orderTotal must be from 0.01 to %s", ErrInvalid, money.Max)
+		return contract.Order{}, bus.Position{}, invalid("orderTotal: %s is not from 0.01 to %s", total, money.Max)
 	}
 	if mode == "" {
 		mode = m.cfg.DefaultMode
 	}
 	if _, err := contract.ParseSagaMode(string(mode)); err != nil {
-		return contract.Order{}, bus.Position{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return contract.Order{}, bus.Position{}, invalid("sagaMode: %v", err)
 	}
 	now := m.cfg.Now()
 	o := contract.Order{ID: m.cfg.NewID(), CustomerID: customerID, OrderTotal: total, State: contract.Pending,
@@ -218,7 +227,7 @@ func (m *Module) cancel(ctx context.Context, id string) (contract.Order, bus.Pos
 			return err
 		}
 		if o.State != contract.Approved {
-			return fmt.Errorf("%w: order %s is %s", ErrNotApproved, id, o.State)
+			return fmt.Errorf("order %s is %s: %w", id, o.State, ErrNotApproved)
 		}
 		if o.SagaMode == contract.Orchestration {
 			err = m.startSaga(ctx, tx, CancelOrderSaga, o)
@@ -248,7 +257,7 @@ func (m *Module) cancelOrder(ctx context.Context, tx *sql.Tx, id string) (contra
 		return contract.Order{}, err
 	}
 	if !moved {
-		return contract.Order{}, fmt.Errorf("%w: order %s is %s", ErrNotApproved, id, o.State)
+		return contract.Order{}, fmt.Errorf("order %s is %s: %w", id, o.State, ErrNotApproved)
 	}
 	return o, m.out.Write(ctx, tx, bus.Message{
 		Topic: contract.EventsTopic, Type: contract.OrderCancelled, CorrelationID: o.ID,

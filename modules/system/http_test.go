@@ -73,8 +73,8 @@ func TestHTTPContract(t *testing.T) {
 				t.Fatalf("cancel = %d %v", code, body)
 			}
 			code, body = call(t, srv, "POST", "/orders/"+oid+"/cancel", "")
-			if code != 409 || body["error"] == "" {
-				t.Fatalf("second cancel = %d %v, want 409", code, body)
+			if want := "order " + oid + " is CANCELLED: only an APPROVED order can be cancelled"; code != 409 || body["error"] != want {
+				t.Fatalf("second cancel = %d %v, want 409 %q", code, body, want)
 			}
 			settled(t, s)
 			code, body = call(t, srv, "GET", "/customers/"+cid, "")
@@ -131,7 +131,26 @@ func TestHTTPBadRequests(t *testing.T) {
 			if code != c.code || msg == "" || !strings.Contains(msg, c.mention) {
 				t.Fatalf("%s %s = %d %v, want %d with an error mentioning %q", c.method, c.path, code, body, c.code, c.mention)
 			}
+			if strings.Contains(msg, "invalid input") {
+				t.Errorf("%q: the status says the input was invalid; the message says what was wrong", msg)
+			}
 		})
+	}
+	// One style: what is at fault, then once what is wrong with it.
+	for _, c := range []struct{ path, body, want string }{
+		{"/customers", `{"name":"  ","creditLimit":{"amount":"1"}}`, "name: required"},
+		{"/customers", `{"name":5,"creditLimit":{"amount":"1"}}`, "name: want a JSON string, got number"},
+		{"/customers", `{"name":"a","creditLimit":"1"}`, "creditLimit: want a JSON object, got string"},
+		{"/customers", `{"name":"a","creditLimit":{"amount":"-1.00"}}`, `creditLimit.amount: "-1.00" is negative`},
+		{"/customers", `{"name":"a","creditLimit":{"amount":null}}`, `creditLimit.amount: required, as a number or a string such as "12.34"`},
+		{"/customers", `[1]`, "request body: want a JSON object, got array"},
+		{"/orders", `{"customerId":"c","orderTotal":{"amount":"1"},"sagaMode":"2pc"}`,
+			`sagaMode: "2pc" is not "choreography" or "orchestration"`},
+		{"/orders", `{"customerId":" ","orderTotal":{"amount":"1"}}`, "customerId: required"},
+	} {
+		if _, body := call(t, srv, "POST", c.path, c.body); body["error"] != c.want {
+			t.Errorf("POST %s %s: error %q, want %q", c.path, c.body, body["error"], c.want)
+		}
 	}
 	for _, q := range []string{`SELECT count(*) FROM customer_view`, `SELECT count(*) FROM outbox`} {
 		if n := count(t, s.DataDir()+"/customer.db", q); n != 0 {

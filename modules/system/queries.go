@@ -44,10 +44,14 @@ func (s *System) ValuableCustomers(ctx context.Context, via string, q queries.Va
 	case ViaView:
 		rows, st, err = s.History.ValuableCustomers(ctx, q)
 	default:
-		return nil, st, fmt.Errorf("via: %q is not one of %s", via, strings.Join(Vias, ", "))
+		return nil, st, unknownVia(via)
 	}
 	st.Elapsed = time.Since(started)
 	return rows, st, err
+}
+
+func unknownVia(via string) error {
+	return fmt.Errorf("via: %q is not one of %s or %s", via, strings.Join(Vias, ", "), ViaAll)
 }
 
 // ViewStatus is how far the view is behind one topic.
@@ -109,7 +113,7 @@ func (s *System) getOrderHistory(w http.ResponseWriter, r *http.Request) error {
 		if v := r.URL.Query().Get("wait"); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 || d > MaxViewWait {
-				return httpjson.Errorf(http.StatusBadRequest, "wait: want a duration up to %s, got %q", MaxViewWait, v)
+				return httpjson.Errorf(http.StatusBadRequest, "wait: %q is not a duration from 0s to %s", v, MaxViewWait)
 			}
 			wait = d
 		}
@@ -202,14 +206,14 @@ func ParseValuableQuery(minTotal, state, createdAfter string) (queries.ValuableC
 		case ordercontract.Pending, ordercontract.Approved, ordercontract.Rejected, ordercontract.Cancelled:
 			q.State = st
 		default:
-			return q, fmt.Errorf("state must be PENDING, APPROVED, REJECTED or CANCELLED, not %q", state)
+			return q, fmt.Errorf("state: %q is not PENDING, APPROVED, REJECTED or CANCELLED", state)
 		}
 	}
 	if createdAfter != "" {
 		t, err := time.Parse(time.RFC3339Nano, createdAfter)
 		if err != nil {
 			if t, err = time.Parse(time.DateOnly, createdAfter); err != nil {
-				return q, fmt.Errorf("createdAfter: want a time such as 2026-11-26 or 2026-11-26T10:00:00Z, got %q", createdAfter)
+				return q, fmt.Errorf("createdAfter: %q is not a time such as 2026-11-26 or 2026-11-26T10:00:00Z", createdAfter)
 			}
 		}
 		q.CreatedAfter = t
@@ -269,7 +273,7 @@ func (s *System) getValuableCustomers(w http.ResponseWriter, r *http.Request) er
 	case via == ViaAll:
 		vias = Vias
 	case !slices.Contains(Vias, via):
-		return httpjson.Errorf(http.StatusBadRequest, "via: %q is not one of %s or %s", via, strings.Join(Vias, ", "), ViaAll)
+		return httpjson.Errorf(http.StatusBadRequest, "%v", unknownVia(via))
 	}
 	var answers []valuableAnswer
 	var first []queries.ValuableCustomer

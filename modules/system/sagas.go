@@ -212,7 +212,7 @@ func (s *System) sagaRoutes(mux *http.ServeMux) {
 		if v := r.URL.Query().Get("stuck"); v != "" {
 			var err error
 			if stuck, err = time.ParseDuration(v); err != nil || stuck < 0 {
-				return httpjson.Errorf(http.StatusBadRequest, "stuck: want a duration such as 10s, got %q", v)
+				return httpjson.Errorf(http.StatusBadRequest, "stuck: %q is not a duration such as 10s", v)
 			}
 		}
 		list, err := s.Orders.Unfinished(r.Context(), stuck)

@@ -6,6 +6,7 @@ package contract
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"sagalab/modules/money"
@@ -64,7 +65,7 @@ func ParseSagaMode(s string) (SagaMode, error) {
 	case Choreography, Orchestration:
 		return m, nil
 	}
-	return "", errors.New(`saga mode must be "choreography" or "orchestration", not "` + s + `"`)
+	return "", fmt.Errorf("%q is not %q or %q", s, Choreography, Orchestration)
 }
 
 // CreatedEvent is the payload of OrderCreated.
