@@ -133,7 +133,7 @@ func amountOf(vs []json.RawMessage) (money.Money, bool) {
 	if m == nil {
 		return 0, false
 	}
-	c, _ := new(big.Int).SetString(m[1]+(m[2]+"00")[:2], 10)
+	c, _ := new(big.Int).SetString(m[1]+(m[2] + "00")[:2], 10)
 	if c.Cmp(big.NewInt(int64(money.Max))) > 0 {
 		return 0, false
 	}
