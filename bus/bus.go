@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -118,6 +119,7 @@ type Bus struct {
 	stop    context.CancelFunc
 	relays  sync.WaitGroup
 	closing chan struct{}
+	acks    atomic.Uint64 // acknowledgements so far, for Idle
 	started bool
 	closed  bool
 }
@@ -408,13 +410,20 @@ func (b *Bus) Close() error {
 
 // Idle reports whether every message written to an outbox so far has been
 // handled by all its consumers.
+//
+// The outboxes are looked at one after another, so a handler may meanwhile
+// commit a message to an outbox already looked at and then acknowledge one
+// of an outbox not looked at yet: both would seem idle. Idle therefore
+// counts acknowledgements and answers true only when none came during the
+// look.
 func (b *Bus) Idle() bool {
+	before := b.acks.Load()
 	for _, o := range b.outboxList() {
 		if !o.idle() {
 			return false
 		}
 	}
-	return true
+	return b.acks.Load() == before
 }
 
 // Hold stops the relays of the named modules (all when none is named) from
@@ -484,6 +493,7 @@ func (b *Bus) publish(topic string, msg *message.Message) {
 
 // acked tells the source outbox that consumer is done with message id.
 func (b *Bus) acked(source, id, consumer string) {
+	b.acks.Add(1) // before the acknowledgement shows: see Idle
 	b.mu.Lock()
 	o := b.outboxes[source]
 	b.mu.Unlock()
