@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/queries"
 	"sagalab/modules/system"
 )
 

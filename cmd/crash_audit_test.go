@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 )
 
 // findings are what one look at the server found wrong. broken holds what

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 )
 
 // apiClient calls sagalab's REST API.

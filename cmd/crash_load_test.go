@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 )
 
 // ledger is what the clients were told: the customers and orders that got

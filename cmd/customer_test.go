@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
 )
 

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"sagalab/bus"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
 )
 

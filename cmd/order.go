@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
 )
 

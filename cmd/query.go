@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/queries"
 	"sagalab/modules/system"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/httpjson"
+	"sagalab/modules/shared/httpjson"
 	"sagalab/modules/system"
 )
 

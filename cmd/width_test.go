@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"sagalab/bus"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/scenario"
+	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
 )
 

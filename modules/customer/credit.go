@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"sagalab/modules/customer/contract"
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 	"sagalab/storage/eventstore"
 )
 

@@ -21,8 +21,8 @@ import (
 
 	"sagalab/bus"
 	"sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/storage"
 	"sagalab/storage/eventstore"
 )

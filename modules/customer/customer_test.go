@@ -14,7 +14,7 @@ import (
 
 	"sagalab/bus"
 	"sagalab/modules/customer/contract"
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 	"sagalab/storage"
 	"sagalab/storage/eventstore"
 )

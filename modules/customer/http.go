@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"sagalab/modules/customer/contract"
-	"sagalab/modules/httpjson"
-	"sagalab/modules/money"
+	"sagalab/modules/shared/httpjson"
+	"sagalab/modules/shared/money"
 )
 
 // Routes adds the Customer service's HTTP API to mux.

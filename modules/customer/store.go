@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"sagalab/modules/customer/contract"
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 	"sagalab/storage"
 	"sagalab/storage/eventstore"
 )

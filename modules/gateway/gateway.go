@@ -15,7 +15,7 @@ import (
 
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/queries"
 )
 
 // Composer joins the Customer and Order services' query APIs.

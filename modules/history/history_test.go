@@ -14,9 +14,9 @@ import (
 
 	"sagalab/bus"
 	customercontract "sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/queries"
 	"sagalab/storage"
 )
 

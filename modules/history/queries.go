@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
-	"sagalab/modules/money"
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/queries"
 )
 
 // ValuableCustomers answers the query with one indexed query on the view:

@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 
-	"sagalab/modules/httpjson"
-	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/shared/httpjson"
+	"sagalab/modules/shared/money"
 )
 
 // Routes adds the Order service's HTTP API to mux.

@@ -17,8 +17,8 @@ import (
 	"sagalab/bus"
 	"sagalab/bus/saga"
 	customercontract "sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/storage"
 )
 

@@ -8,8 +8,8 @@ import (
 	"sagalab/bus"
 	"sagalab/bus/saga"
 	customercontract "sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // Saga types of the Order service's orchestrator.

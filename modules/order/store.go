@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/storage"
 )
 

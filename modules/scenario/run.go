@@ -6,8 +6,8 @@ import (
 	"time"
 
 	customercontract "sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // System is what a scenario needs of a running sagalab.

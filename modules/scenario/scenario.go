@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"sagalab/modules/money"
 	"sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
 )
 

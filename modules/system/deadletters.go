@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"sagalab/bus"
-	"sagalab/modules/httpjson"
+	"sagalab/modules/shared/httpjson"
 )
 
 // DeadLetterJSON is a dead letter as GET /dead-letters and

@@ -14,8 +14,8 @@ import (
 
 	"sagalab/bus"
 	customercontract "sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // countDeliveries counts handled messages and ignored duplicates.

@@ -15,9 +15,9 @@ import (
 	"testing"
 
 	"sagalab/modules/customer"
-	"sagalab/modules/money"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // The fuzz tests below send arbitrary bodies to the real handler of a real

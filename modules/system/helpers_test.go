@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // modes are the saga modes every scenario runs in.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 )
 
 // Load describes a run of many Create Order sagas at once.

@@ -12,10 +12,10 @@ import (
 	"sagalab/bus"
 	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/history"
-	"sagalab/modules/httpjson"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/httpjson"
+	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/queries"
 )
 
 // The ways to answer the valuable-customers query.

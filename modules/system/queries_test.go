@@ -10,7 +10,7 @@ import (
 
 	"sagalab/bus"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/queries"
+	"sagalab/modules/shared/queries"
 )
 
 func orderHistory(t *testing.T, srv *httptest.Server, customerID, after string) (int, map[string]any) {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"sagalab/modules/history"
-	"sagalab/modules/httpjson"
+	"sagalab/modules/shared/httpjson"
 )
 
 // postViewRebuild rebuilds the view (System.RebuildView) and answers with

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // Rebuilding a running server's view while orders, sagas and cancels go on

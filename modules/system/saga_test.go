@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // The Eventuate customers-and-orders end-to-end cases, in every saga mode.

@@ -11,9 +11,9 @@ import (
 
 	"sagalab/bus"
 	"sagalab/bus/saga"
-	"sagalab/modules/httpjson"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/httpjson"
 )
 
 // SagaReport is everything known about an order's sagas: the Order service's

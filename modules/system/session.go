@@ -10,8 +10,8 @@ import (
 
 	"sagalab/bus"
 	customercontract "sagalab/modules/customer/contract"
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 	"sagalab/modules/trace"
 )
 

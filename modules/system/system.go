@@ -18,9 +18,9 @@ import (
 	"sagalab/modules/customer"
 	"sagalab/modules/gateway"
 	"sagalab/modules/history"
-	"sagalab/modules/httpjson"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/httpjson"
 	"sagalab/storage"
 )
 

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"time"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 )
 
 // Module is the name of the Customer service on the bus.

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"sagalab/modules/money"
+	"sagalab/modules/shared/money"
 )
 
 // Module is the name of the Order service on the bus.

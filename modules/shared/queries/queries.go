@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"sagalab/modules/money"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
 )
 
 // ValuableCustomers is the slides' "recent, valuable customers" query:
