@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sagalab/cmd/internal/load"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/modules/shared/queries"
@@ -60,7 +61,7 @@ CQRS view catch up, then answer the slides' "recent, valuable customers" query
 
 func newBenchSagas() *cobra.Command {
 	var flags systemFlags
-	var l system.Load
+	var l load.Config
 	var both bool
 	cmd := &cobra.Command{
 		Use:   "sagas",
@@ -106,19 +107,19 @@ them until every saga has ended. --both runs choreography and orchestration in t
 	return cmd
 }
 
-func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l system.Load) error {
+func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l load.Config) error {
 	sys, err := system.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
-	customers, err := sys.PrepareLoad(ctx, l)
+	customers, err := load.Prepare(ctx, sys, l)
 	if err != nil {
 		return err
 	}
 	bar := newProgress(errOut, string(cfg.SagaMode), l.Sagas)
 	l.Progress = func() { bar.add(1) }
-	res, err := sys.RunLoad(ctx, l, customers)
+	res, err := load.Run(ctx, sys, l, customers)
 	bar.finish()
 	if err != nil {
 		return err

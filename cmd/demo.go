@@ -15,9 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"sagalab/bus"
-	"sagalab/modules/scenario"
+	"sagalab/cmd/internal/classroom"
+	"sagalab/cmd/internal/scenario"
+	"sagalab/cmd/internal/trace"
 	"sagalab/modules/system"
-	"sagalab/modules/trace"
 )
 
 const defaultScenario = "classroom"
@@ -120,7 +121,7 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 
 	log := newMessageLog(out)
 	cfg.Observer = log
-	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Returned: log.returned})
+	sess, err := classroom.NewSession(ctx, cfg, classroom.SessionOptions{Returned: log.returned})
 	if err != nil {
 		return err
 	}

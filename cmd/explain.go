@@ -5,9 +5,9 @@ import (
 	"strings"
 
 	"sagalab/bus"
+	"sagalab/cmd/internal/scenario"
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/scenario"
 )
 
 // explainAction says which idea from the slides an action shows.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"sagalab/cmd/internal/scenario"
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/scenario"
 	"sagalab/modules/system"
 )
 

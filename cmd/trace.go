@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"sagalab/cmd/internal/trace"
 	"sagalab/modules/system"
-	"sagalab/modules/trace"
 )
 
 func newTrace() *cobra.Command {
@@ -38,7 +38,7 @@ in each module, from the modules' outboxes and inboxes:
 				if err != nil {
 					return err
 				}
-				t, err := sys.Trace(cmd.Context(), id)
+				t, err := trace.Of(cmd.Context(), sys, id)
 				if err != nil {
 					return err
 				}

@@ -16,13 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"sagalab/bus"
+	"sagalab/cmd/internal/classroom"
+	"sagalab/cmd/internal/scenario"
+	"sagalab/cmd/internal/trace"
 	"sagalab/modules/customer"
 	"sagalab/modules/history"
 	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/scenario"
 	"sagalab/modules/system"
-	"sagalab/modules/trace"
 )
 
 func newWalkthrough(scenarios fs.FS) *cobra.Command {
@@ -106,9 +107,9 @@ type walker struct {
 	opt   walkOptions
 	sc    *scenario.Scenario
 	mode  ordercontract.SagaMode
-	sess  *system.Session
-	clock *system.Clock
-	rows  system.Rows
+	sess  *classroom.Session
+	clock *classroom.Clock
+	rows  classroom.Rows
 	step  int
 	txs   int
 	msgs  int
@@ -122,8 +123,8 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 		start = testStart
 		cfg.Faults.Seed = opt.seed
 	}
-	cfg.IDs = system.SequentialIDs()
-	w := &walker{out: out, opt: opt, sc: sc, mode: cfg.SagaMode, clock: system.NewClock(start)}
+	cfg.IDs = classroom.SequentialIDs()
+	w := &walker{out: out, opt: opt, sc: sc, mode: cfg.SagaMode, clock: classroom.NewClock(start)}
 	fmt.Fprintf(out, "walkthrough %s · %s saga\n  %s\n", sc.Name, cfg.SagaMode, sc.Title)
 	for _, l := range wrap(sc.Description, 96) {
 		fmt.Fprintln(out, "  "+l)
@@ -134,7 +135,7 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	if cfg.Faults.Any() || len(cfg.Faults.Pauses) > 0 {
 		fmt.Fprintf(out, "  faults: %s\n", cfg.Faults)
 	}
-	sess, err := system.NewSession(ctx, cfg, system.SessionOptions{Clock: w.clock,
+	sess, err := classroom.NewSession(ctx, cfg, classroom.SessionOptions{Clock: w.clock,
 		Step:     func(st bus.Stepped) error { return w.delivered(ctx, st) },
 		Returned: func(module string, down time.Duration) error { return w.returned(ctx, module, down) }})
 	if err != nil {
@@ -142,7 +143,7 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	}
 	defer sess.Close()
 	w.sess = sess
-	if w.rows, err = sess.System().Rows(ctx); err != nil {
+	if w.rows, err = classroom.ReadRows(ctx, sess.System()); err != nil {
 		return err
 	}
 	res, err := sc.Run(ctx, sess, func(e scenario.Event) error { return w.action(ctx, e) })
@@ -256,7 +257,7 @@ type outboxEffect struct{ module, effect string }
 // the last step: what an initiating transaction did.
 func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
 	ctx := context.Background()
-	rows, err := w.sess.System().Rows(ctx)
+	rows, err := classroom.ReadRows(ctx, w.sess.System())
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +272,7 @@ func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
 		}
 		slices.Sort(keys) // zero-padded sequence numbers
 		for _, k := range keys {
-			e, err := w.sess.System().OutboxEffect(ctx, module, k)
+			e, err := classroom.OutboxEffect(ctx, w.sess.System(), module, k)
 			if err != nil {
 				return nil, err
 			}
@@ -285,12 +286,12 @@ func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
 
 // changedRows prints the rows that changed since the last step.
 func (w *walker) changedRows() error {
-	now, err := w.sess.System().Rows(context.Background())
+	now, err := classroom.ReadRows(context.Background(), w.sess.System())
 	if err != nil {
 		return err
 	}
 	var lines []string
-	for _, table := range system.TableNames() {
+	for _, table := range classroom.TableNames() {
 		before, after := w.rows[table], now[table]
 		var keys []string
 		for k := range after {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"sagalab/modules/scenario"
+	"sagalab/cmd/internal/scenario"
 	"sagalab/modules/system"
 )
 

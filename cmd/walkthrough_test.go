@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"sagalab/bus"
+	"sagalab/cmd/internal/classroom"
+	"sagalab/cmd/internal/scenario"
+	"sagalab/cmd/internal/trace"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/scenario"
 	"sagalab/modules/system"
-	"sagalab/modules/trace"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -104,14 +105,14 @@ func TestTraceGolden(t *testing.T) {
 }
 
 func repeatableTrace(t *testing.T, sc *scenario.Scenario, mode ordercontract.SagaMode) trace.Trace {
-	cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode, IDs: system.SequentialIDs()})
+	cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode, IDs: classroom.SequentialIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Faults.Seed = 1
-	clock := system.NewClock(testStart)
+	clock := classroom.NewClock(testStart)
 	step := func(bus.Stepped) error { clock.Advance(10 * 1e6); return nil }
-	sess, err := system.NewSession(context.Background(), cfg, system.SessionOptions{Clock: clock, Step: step})
+	sess, err := classroom.NewSession(context.Background(), cfg, classroom.SessionOptions{Clock: clock, Step: step})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func repeatableTrace(t *testing.T, sc *scenario.Scenario, mode ordercontract.Sag
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := sess.System().Trace(context.Background(), res.IDs[sc.OrderRefs()[0]])
+	tr, err := trace.Of(context.Background(), sess.System(), res.IDs[sc.OrderRefs()[0]])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"sagalab/bus"
+	"sagalab/cmd/internal/classroom"
+	"sagalab/cmd/internal/scenario"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/scenario"
 	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
 )
@@ -62,9 +63,9 @@ func runScenario(t *testing.T, sc *scenario.Scenario, mode ordercontract.SagaMod
 		t.Fatal(err)
 	}
 	cfg.Faults.Seed = 1
-	clock := system.NewClock(testStart)
+	clock := classroom.NewClock(testStart)
 	step := func(bus.Stepped) error { clock.Advance(10 * time.Millisecond); return nil }
-	sess, err := system.NewSession(context.Background(), cfg, system.SessionOptions{Clock: clock, Step: step})
+	sess, err := classroom.NewSession(context.Background(), cfg, classroom.SessionOptions{Clock: clock, Step: step})
 	if err != nil {
 		t.Fatal(err)
 	}

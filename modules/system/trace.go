@@ -4,26 +4,27 @@ import (
 	"context"
 
 	"sagalab/bus"
-	"sagalab/modules/trace"
+	ordercontract "sagalab/modules/order/contract"
 )
 
 // Participants are the modules a trace draws, in column order.
 var Participants = []string{"order", "customer", "history"}
 
-// Trace gathers, from every module's outbox and inbox, what crossed the bus
-// for order id and the local transactions it caused.
-func (s *System) Trace(ctx context.Context, id string) (trace.Trace, error) {
+// OrderTraffic returns order id and what crossed the bus for it, read from
+// every participant's outbox and inbox, with the local transactions it
+// caused.
+func (s *System) OrderTraffic(ctx context.Context, id string) (ordercontract.Order, []bus.Traffic, error) {
 	o, err := s.Orders.Order(ctx, id)
 	if err != nil {
-		return trace.Trace{}, err
+		return ordercontract.Order{}, nil, err
 	}
 	var traffic []bus.Traffic
 	for _, module := range Participants {
 		t, err := bus.ReadTraffic(ctx, s.files[module], module, id)
 		if err != nil {
-			return trace.Trace{}, err
+			return ordercontract.Order{}, nil, err
 		}
 		traffic = append(traffic, t...)
 	}
-	return trace.Build(o.ID, string(o.SagaMode), string(o.State), Participants, traffic, s.Bus.Consumers), nil
+	return o, traffic, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sagalab/bus"
+	"sagalab/cmd/internal/classroom"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 )
@@ -24,7 +25,7 @@ import (
 // run takes, so a pause that ended by itself would not hide a session that
 // stopped waiting.
 func TestScenariosWithPauseFaults(t *testing.T) {
-	all, err := All(os.DirFS("../../testdata"))
+	all, err := All(os.DirFS("../../../testdata"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +74,12 @@ func runWith(dir string, sc *Scenario, mode ordercontract.SagaMode, module strin
 	if module != "" {
 		cfg.Faults.Pauses = map[string]time.Duration{module: 2 * time.Second}
 	}
-	clock := system.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	opt := system.SessionOptions{Clock: clock}
+	clock := classroom.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	opt := classroom.SessionOptions{Clock: clock}
 	if step {
 		opt.Step = func(bus.Stepped) error { clock.Advance(10 * time.Millisecond); return nil }
 	}
-	s, err := system.NewSession(context.Background(), cfg, opt)
+	s, err := classroom.NewSession(context.Background(), cfg, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sagalab/cmd/internal/classroom"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 )
@@ -16,7 +17,7 @@ var modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.O
 // Every shipped scenario passes through the real modules, bus and SQLite
 // files, in every saga mode.
 func TestScenarios(t *testing.T) {
-	all, err := All(os.DirFS("../../testdata"))
+	all, err := All(os.DirFS("../../../testdata"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestScenarios(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, err := system.NewSession(context.Background(), cfg, system.SessionOptions{})
+				s, err := classroom.NewSession(context.Background(), cfg, classroom.SessionOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

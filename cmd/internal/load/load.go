@@ -1,4 +1,6 @@
-package system
+// Package load runs many Create Order sagas at once against a running
+// sagalab, to measure it.
+package load
 
 import (
 	"context"
@@ -7,10 +9,11 @@ import (
 	"time"
 
 	"sagalab/modules/shared/money"
+	"sagalab/modules/system"
 )
 
-// Load describes a run of many Create Order sagas at once.
-type Load struct {
+// Config describes a run of many Create Order sagas at once.
+type Config struct {
 	Sagas     int // how many orders to place
 	Clients   int // how many place orders at the same time
 	Customers int // how many customers the orders are spread over
@@ -18,18 +21,18 @@ type Load struct {
 	Progress func()
 }
 
-// LoadResult is what a load run measured.
-type LoadResult struct {
+// Result is what a load run measured.
+type Result struct {
 	Sagas   int
 	Elapsed time.Duration // from the first order to the last saga's end
 }
 
 // PerSecond is the rate of completed sagas.
-func (r LoadResult) PerSecond() float64 { return float64(r.Sagas) / r.Elapsed.Seconds() }
+func (r Result) PerSecond() float64 { return float64(r.Sagas) / r.Elapsed.Seconds() }
 
-// PrepareLoad creates the customers a load spreads its orders over, with
+// Prepare creates the customers a load spreads its orders over, with
 // credit enough for every order, and waits for their events to settle.
-func (s *System) PrepareLoad(ctx context.Context, l Load) ([]string, error) {
+func Prepare(ctx context.Context, s *system.System, l Config) ([]string, error) {
 	ids := make([]string, max(l.Customers, 1))
 	for i := range ids {
 		id, err := s.Customers.Create(ctx, fmt.Sprintf("Load customer %d", i+1), 1_000_000_000_00)
@@ -38,12 +41,12 @@ func (s *System) PrepareLoad(ctx context.Context, l Load) ([]string, error) {
 		}
 		ids[i] = id
 	}
-	return ids, s.waitIdle(ctx)
+	return ids, s.WaitIdle(ctx)
 }
 
-// RunLoad places l.Sagas orders of 1.00 from l.Clients concurrent clients
+// Run places l.Sagas orders of 1.00 from l.Clients concurrent clients
 // across customers, and waits until every saga has ended.
-func (s *System) RunLoad(ctx context.Context, l Load, customers []string) (LoadResult, error) {
+func Run(ctx context.Context, s *system.System, l Config, customers []string) (Result, error) {
 	clients := max(l.Clients, 1)
 	started := time.Now()
 	var wg sync.WaitGroup
@@ -66,36 +69,22 @@ func (s *System) RunLoad(ctx context.Context, l Load, customers []string) (LoadR
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return LoadResult{}, err
+		return Result{}, err
 	}
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for {
 		n, err := s.Orders.CountPending(ctx)
 		if err != nil {
-			return LoadResult{}, err
+			return Result{}, err
 		}
 		if n == 0 {
-			return LoadResult{Sagas: l.Sagas, Elapsed: time.Since(started)}, nil
+			return Result{Sagas: l.Sagas, Elapsed: time.Since(started)}, nil
 		}
 		select {
 		case <-ctx.Done():
-			return LoadResult{}, ctx.Err()
+			return Result{}, ctx.Err()
 		case <-tick.C:
 		}
 	}
-}
-
-// waitIdle waits until every message sent so far has been handled.
-func (s *System) waitIdle(ctx context.Context) error {
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !s.Bus.Idle() {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for the messages in flight: %w", context.Cause(ctx))
-		case <-tick.C:
-		}
-	}
-	return nil
 }

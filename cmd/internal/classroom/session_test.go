@@ -1,4 +1,4 @@
-package system
+package classroom
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"time"
 
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/system"
 )
 
 // pausedSession runs one order of 12.34 against a credit of 15.00 in a
 // session on the wall clock (as the demo does) with module down for pause
 // from the start. Settle, not polling, decides when the run is over.
-func pausedSession(t *testing.T, cfg Config, module string, pause time.Duration) (*Session, string, string, []string) {
+func pausedSession(t *testing.T, cfg system.Config, module string, pause time.Duration) (*Session, string, string, []string) {
 	t.Helper()
 	cfg.DataDir = t.TempDir()
 	cfg.Faults.Pauses = map[string]time.Duration{module: pause}
@@ -52,9 +53,9 @@ func pausedSession(t *testing.T, cfg Config, module string, pause time.Duration)
 // has caught up, and the module came back once.
 func TestSettleWaitsForPausedModule(t *testing.T) {
 	for _, mode := range modes {
-		for _, module := range Participants {
+		for _, module := range system.Participants {
 			t.Run(string(mode)+"/"+module, func(t *testing.T) {
-				s, c, id, back := pausedSession(t, Config{SagaMode: mode}, module, 100*time.Millisecond)
+				s, c, id, back := pausedSession(t, system.Config{SagaMode: mode}, module, 100*time.Millisecond)
 				ctx := context.Background()
 				o, err := s.Order(ctx, id)
 				if err != nil {
@@ -88,7 +89,7 @@ func TestPauseLongerThanSagaTimeout(t *testing.T) {
 	for _, mode := range modes {
 		for _, module := range []string{"customer", "order"} {
 			t.Run(string(mode)+"/"+module, func(t *testing.T) {
-				cfg := Config{SagaMode: mode, SagaTimeout: 50 * time.Millisecond}
+				cfg := system.Config{SagaMode: mode, SagaTimeout: 50 * time.Millisecond}
 				s, c, id, _ := pausedSession(t, cfg, module, 200*time.Millisecond)
 				ctx := context.Background()
 				o, err := s.Order(ctx, id)
@@ -105,3 +106,6 @@ func TestPauseLongerThanSagaTimeout(t *testing.T) {
 		}
 	}
 }
+
+// modes are the saga modes every scenario runs in.
+var modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}

@@ -1,4 +1,7 @@
-package system
+// Package classroom runs sagalab for a scenario as a class sees it: a
+// session that settles after each step, a clock that moves only when told,
+// and the rows of each module's tables.
+package classroom
 
 import (
 	"context"
@@ -9,10 +12,11 @@ import (
 	"time"
 
 	"sagalab/bus"
+	"sagalab/cmd/internal/trace"
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
-	"sagalab/modules/trace"
+	"sagalab/modules/system"
 )
 
 // Session runs sagalab for a scenario: it settles after each step, can
@@ -24,8 +28,8 @@ import (
 // back itself the modules that a pause fault takes down for a while: Settle
 // waits for them when messages do, and a crash does not shorten the pause.
 type Session struct {
-	cfg      Config
-	sys      *System
+	cfg      system.Config
+	sys      *system.System
 	step     func(bus.Stepped) error
 	returned func(module string, down time.Duration) error
 	clock    *Clock
@@ -53,7 +57,7 @@ type SessionOptions struct {
 }
 
 // NewSession starts sagalab with cfg.
-func NewSession(ctx context.Context, cfg Config, opt SessionOptions) (*Session, error) {
+func NewSession(ctx context.Context, cfg system.Config, opt SessionOptions) (*Session, error) {
 	s := &Session{cfg: cfg, step: opt.Step, returned: opt.Returned, clock: opt.Clock, down: map[string]downTime{}}
 	if s.clock != nil {
 		s.cfg.Now = s.clock.Now
@@ -78,7 +82,7 @@ func (s *Session) start(ctx context.Context) error {
 	for module := range s.down {
 		cfg.Paused = append(cfg.Paused, module)
 	}
-	sys, err := Start(ctx, cfg)
+	sys, err := system.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -98,7 +102,7 @@ func (s *Session) now() time.Time {
 func (s *Session) CrashAfterOrder() int { return s.cfg.Faults.CrashAfterOrder }
 
 // System is the running sagalab (a new one after each crash).
-func (s *Session) System() *System { return s.sys }
+func (s *Session) System() *system.System { return s.sys }
 
 // Close stops sagalab.
 func (s *Session) Close() error { return s.sys.Close() }
@@ -155,7 +159,7 @@ func (s *Session) drain(ctx context.Context) error {
 		if err := s.bringBack(); err != nil {
 			return err
 		}
-		return s.sys.waitIdle(ctx)
+		return s.sys.WaitIdle(ctx)
 	}
 	for {
 		if err := s.bringBack(); err != nil {

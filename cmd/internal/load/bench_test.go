@@ -1,10 +1,12 @@
-package system
+package load
 
 import (
 	"context"
 	"fmt"
 	"testing"
 
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/system"
 	"sagalab/storage"
 )
 
@@ -13,18 +15,22 @@ import (
 // order has reached its final state. Every saga is durable: each step is a
 // committed SQLite transaction with its outbox and inbox rows.
 func BenchmarkCreateOrderSaga(b *testing.B) {
-	for _, mode := range modes {
+	for _, mode := range []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration} {
 		for _, sync := range []storage.Synchronous{storage.SyncNormal, storage.SyncFull} {
 			b.Run(fmt.Sprintf("%s/sync=%s", mode, sync), func(b *testing.B) {
-				s := start(b, Config{SagaMode: mode, Synchronous: sync})
 				ctx := context.Background()
-				l := Load{Sagas: b.N, Clients: 32, Customers: 100}
-				customers, err := s.PrepareLoad(ctx, l)
+				s, err := system.Start(ctx, system.Config{DataDir: b.TempDir(), SagaMode: mode, Synchronous: sync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { s.Close() })
+				l := Config{Sagas: b.N, Clients: 32, Customers: 100}
+				customers, err := Prepare(ctx, s, l)
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
-				res, err := s.RunLoad(ctx, l, customers)
+				res, err := Run(ctx, s, l, customers)
 				if err != nil {
 					b.Fatal(err)
 				}

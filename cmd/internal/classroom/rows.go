@@ -1,0 +1,78 @@
+package classroom
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"sagalab/modules/system"
+)
+
+// Rows is what the shown tables hold: "order.db orders" -> key -> row.
+type Rows map[string]map[string]string
+
+// ReadRows reads the tables every module shows (system.Displays).
+func ReadRows(ctx context.Context, sys *system.System) (Rows, error) {
+	out := Rows{}
+	for _, m := range system.Displays() {
+		for _, t := range m.Tables {
+			name := m.Module + ".db " + t.Name
+			rows, err := sys.Query(ctx, m.Module, t.Query())
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", name, err)
+			}
+			out[name] = map[string]string{}
+			for rows.Next() {
+				var k, v string
+				if err := rows.Scan(&k, &v); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("read %s: %w", name, err)
+				}
+				out[name][k] = v
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("read %s: %w", name, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// TableNames lists the shown tables in display order.
+func TableNames() []string {
+	var out []string
+	for _, m := range system.Displays() {
+		for _, t := range m.Tables {
+			out = append(out, m.Module+".db "+t.Name)
+		}
+	}
+	return out
+}
+
+// OutboxEffect returns the effect recorded on a module's outbox row, by the
+// row key ReadRows gives outbox rows (the sequence number).
+func OutboxEffect(ctx context.Context, sys *system.System, module, key string) (string, error) {
+	seq, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("outbox row %q: %w", key, err)
+	}
+	rows, err := sys.Query(ctx, module, `SELECT effect FROM outbox WHERE seq = ?`, seq)
+	if err != nil {
+		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		err := rows.Err()
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+	}
+	var effect string
+	if err := rows.Scan(&effect); err != nil {
+		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+	}
+	return effect, nil
+}
