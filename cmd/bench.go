@@ -156,7 +156,7 @@ func benchQueries(ctx context.Context, out, errOut io.Writer, cfg system.Config,
 	fmt.Fprintf(out, "call latency %s per round trip, %d runs each\n\n", cfg.CallLatency, runs)
 	fmt.Fprintf(out, "%-18s %12s %12s %8s %12s %12s\n", "strategy", "round trips", "rows moved", "rows", "median", "p99")
 	var want []queries.ValuableCustomer
-	for i, via := range system.Vias {
+	for i, via := range queries.Vias {
 		var times []time.Duration
 		var st queries.Stats
 		var rows []queries.ValuableCustomer
@@ -170,7 +170,7 @@ func benchQueries(ctx context.Context, out, errOut io.Writer, cfg system.Config,
 		if i == 0 {
 			want = rows
 		} else if !queries.Same(rows, want) {
-			return fmt.Errorf("%s returned other rows than %s", via, system.Vias[0])
+			return fmt.Errorf("%s returned other rows than %s", via, queries.Vias[0])
 		}
 		slices.Sort(times)
 		fmt.Fprintf(out, "%-18s %12d %12d %8d %12s %12s\n", via, st.RoundTrips, st.RowsFetched, len(rows),

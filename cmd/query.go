@@ -34,13 +34,13 @@ and the time taken. --call-latency adds a simulated network delay to each round 
 		Example: `  sagalab query valuable-customers --min-total 100 --state APPROVED --created-after 2026-11-01 --via all`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q, err := system.ParseValuableQuery(minTotal, state, createdAfter)
+			q, err := queries.ParseValuableQuery(minTotal, state, createdAfter)
 			if err != nil {
 				return err
 			}
 			vias := []string{via}
-			if via == system.ViaAll {
-				vias = system.Vias
+			if via == queries.ViaAll {
+				vias = queries.Vias
 			}
 			return inspect(cmd.Context(), dataDir, func(sys *system.System) error {
 				sys.Composer.CallLatency = latency

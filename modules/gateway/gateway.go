@@ -22,6 +22,9 @@ import (
 type Composer struct {
 	Customers customercontract.Queries
 	Orders    ordercontract.Queries
+	// View answers the valuable-customers query the third way, from a
+	// view: the composer compares it with its own answers.
+	View View
 	// CallLatency is added to every call, as a network would.
 	CallLatency time.Duration
 }

@@ -184,7 +184,7 @@ func TestValuableCustomersThreeWays(t *testing.T) {
 				{State: ordercontract.Rejected, MoreThan: 99999},
 			} {
 				var want []queries.ValuableCustomer
-				for i, via := range Vias {
+				for i, via := range queries.Vias {
 					rows, st, err := s.ValuableCustomers(ctx, via, q)
 					if err != nil {
 						t.Fatal(err)
@@ -194,19 +194,19 @@ func TestValuableCustomersThreeWays(t *testing.T) {
 						continue
 					}
 					if !reflect.DeepEqual(rows, want) {
-						t.Fatalf("%+v via %s:\n got %+v\nwant %+v (via %s)", q, via, rows, want, Vias[0])
+						t.Fatalf("%+v via %s:\n got %+v\nwant %+v (via %s)", q, via, rows, want, queries.Vias[0])
 					}
-					if via == ViaView && st.RoundTrips != 1 {
+					if via == queries.ViaView && st.RoundTrips != 1 {
 						t.Fatalf("the view took %d round trips, want 1", st.RoundTrips)
 					}
 				}
 			}
 			q := queries.ValuableCustomers{State: ordercontract.Approved}
-			_, all1N, _ := s.ValuableCustomers(ctx, ViaComposition1N, q)
-			_, allBulk, _ := s.ValuableCustomers(ctx, ViaCompositionBulk, q)
+			_, all1N, _ := s.ValuableCustomers(ctx, queries.ViaComposition1N, q)
+			_, allBulk, _ := s.ValuableCustomers(ctx, queries.ViaCompositionBulk, q)
 			q.CreatedAfter = third.CreatedAt
-			_, few1N, _ := s.ValuableCustomers(ctx, ViaComposition1N, q)
-			_, fewBulk, _ := s.ValuableCustomers(ctx, ViaCompositionBulk, q)
+			_, few1N, _ := s.ValuableCustomers(ctx, queries.ViaComposition1N, q)
+			_, fewBulk, _ := s.ValuableCustomers(ctx, queries.ViaCompositionBulk, q)
 			if all1N.RoundTrips != 1+6 || few1N.RoundTrips != 1+3 {
 				t.Fatalf("1+N round trips: %d for 6 customers, %d for 3; want 7 and 4", all1N.RoundTrips, few1N.RoundTrips)
 			}
@@ -247,14 +247,14 @@ func TestComposedOrderHistory(t *testing.T) {
 	}
 	code, body = call(t, srv, "GET", "/queries/valuable-customers?via=all&state=REJECTED", "")
 	answers, _ := body["answers"].([]any)
-	if code != 200 || body["via"] != "all" || body["sameRows"] != true || len(answers) != len(Vias) {
+	if code != 200 || body["via"] != "all" || body["sameRows"] != true || len(answers) != len(queries.Vias) {
 		t.Fatalf("via=all = %d %v, want every way's answer, with the same rows", code, body)
 	}
 	for i, a := range answers {
 		a := a.(map[string]any)
 		rows := a["rows"].([]any)
-		if a["via"] != Vias[i] || len(rows) != 1 || amount(rows[0].(map[string]any)["total"]) != "3000.00" {
-			t.Errorf("via=all, answer %d = %v, want %s's one row", i, a, Vias[i])
+		if a["via"] != queries.Vias[i] || len(rows) != 1 || amount(rows[0].(map[string]any)["total"]) != "3000.00" {
+			t.Errorf("via=all, answer %d = %v, want %s's one row", i, a, queries.Vias[i])
 		}
 	}
 	for _, bad := range []string{"via=sql", "state=SHIPPED", "minTotal=-1", "createdAfter=yesterday"} {

@@ -161,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}
 	s.History = history.New(history.Config{DB: historyDB, Bus: s.Bus, Logger: cfg.Logger})
 	s.rebuild.init()
-	s.Composer = &gateway.Composer{Customers: s.Customers, Orders: s.Orders, CallLatency: cfg.CallLatency}
+	s.Composer = &gateway.Composer{Customers: s.Customers, Orders: s.Orders, View: s.History, CallLatency: cfg.CallLatency}
 	if cfg.Inspect {
 		return s, nil
 	}
@@ -198,7 +198,9 @@ func (s *System) Handler() http.Handler {
 	s.Orders.Routes(mux, s.log)
 	s.sagaRoutes(mux)
 	s.deadLetterRoutes(mux)
-	s.queryRoutes(mux)
+	s.History.Routes(mux, s.log)
+	s.Composer.Routes(mux, s.log)
+	s.viewRoutes(mux)
 	return httpjson.Mux(mux)
 }
 
