@@ -8,14 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/order"
 	"sagalab/modules/system"
 	"sagalab/storage"
 )
@@ -50,8 +48,8 @@ func (f *deadLetterFlags) open(cmd *cobra.Command, mode openMode) (deadLetterSto
 		}
 		return newRemoteDeadLetters(f.addr)
 	}
-	if _, err := os.Stat(filepath.Join(f.dataDir, order.FileName)); err != nil {
-		return nil, fmt.Errorf("no sagalab data in %s (looked for %s): give the directory with --data", f.dataDir, order.FileName)
+	if err := system.HasData(f.dataDir); err != nil {
+		return nil, err
 	}
 	cfg := system.Config{DataDir: f.dataDir, ManualDeadlines: true,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/customer"
 	"sagalab/modules/system"
 )
 
@@ -119,7 +118,7 @@ the customer as it was then. Versions start at 1, the customer's creation; witho
 	return cmd
 }
 
-func printState(out io.Writer, st customer.State) {
+func printState(out io.Writer, st system.CustomerState) {
 	fmt.Fprintf(out, "customer %s (%s) as of version %d\n", st.ID, st.Name, st.Version)
 	fmt.Fprintf(out, "  created %s\n", st.CreatedAt.Format(time.RFC3339))
 	fmt.Fprintf(out, "  credit limit %s, reserved %s, available %s\n", st.CreditLimit, st.Reserved, st.Available)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 	"sagalab/storage"
@@ -43,7 +42,7 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 		defaultSaga = string(ordercontract.Choreography)
 	}
 	fl.StringVar(&f.saga, "saga", defaultSaga, "saga mode of new orders: choreography or orchestration (env SAGALAB_SAGA)")
-	fl.DurationVar(&f.sagaTimeout, "saga-timeout", order.DefaultSagaTimeout,
+	fl.DurationVar(&f.sagaTimeout, "saga-timeout", system.DefaultSagaTimeout,
 		"how long a saga waits for a participant before it compensates (order REJECTED/TIMEOUT)")
 	fl.StringVar(&f.sync, "sync", "normal", "SQLite synchronous setting: normal (survives a crash) or full (also power loss)")
 	faultHelp := `faults to inject, e.g. "duplicate=0.5,redeliver=0.2,delay=200ms,reorder=4,pause-customer=3s,fail-customer=1"`

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"sagalab/bus/saga"
-	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 )
@@ -119,7 +118,7 @@ func newSagaList() *cobra.Command {
 	return cmd
 }
 
-func startedAt(st order.SagaStatus) time.Time {
+func startedAt(st system.SagaStatus) time.Time {
 	if n := len(st.Runs); n > 0 {
 		return st.Runs[n-1].CreatedAt
 	}

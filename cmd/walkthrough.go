@@ -19,9 +19,6 @@ import (
 	"sagalab/cmd/internal/classroom"
 	"sagalab/cmd/internal/scenario"
 	"sagalab/cmd/internal/trace"
-	"sagalab/modules/customer"
-	"sagalab/modules/history"
-	"sagalab/modules/order"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 )
@@ -390,7 +387,7 @@ func refuseUsedDir(dir string) error {
 	if dir == "" {
 		return nil
 	}
-	for _, name := range []string{order.FileName, customer.FileName, history.FileName} {
+	for _, name := range system.Files() {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return fmt.Errorf("--data %s already holds sagalab data (%s)\n"+
 				"the walkthrough numbers its ids from 1 (c1, o1…): give it a new or empty directory", dir, name)
