@@ -128,7 +128,7 @@ func layerViolations(pkgs []pkg) []string {
 			case !ok:
 				out = append(out, fmt.Sprintf("%s imports %s, which is in no layer", p.ImportPath, imp))
 			case !slices.Contains(allowed[from], to):
-				out = append(out, fmt.Sprintf("%s (%s) imports %s (%s): a %s may import only %s",
+				out = append(out, fmt.Sprintf("%s (layer %s) imports %s (layer %s): layer %s may import only %s",
 					p.ImportPath, from, imp, to, from, strings.Join(allowed[from], ", ")))
 			case to == layerService && from == layerService && toSvc != fromSvc:
 				out = append(out, fmt.Sprintf("%s imports %s: a service may import only the contract of another (%s)",
