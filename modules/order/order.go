@@ -1,5 +1,3 @@
-// Package order is the Order service: orders, their Create Order and Cancel
-// Order sagas, and their timeouts. It owns order.db.
 package order
 
 import (
