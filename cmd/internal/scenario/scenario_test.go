@@ -15,7 +15,12 @@ import (
 var modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}
 
 // Every shipped scenario passes through the real modules, bus and SQLite
-// files, in every saga mode.
+// files, in every saga mode. A scenario that lets more than a second pass
+// (customer-down waits 8 s for a 5 s deadline) runs on a Clock, as the
+// walkthrough does: its waits advance the clock and time out the overdue
+// sagas at once. The others run on the wall clock, as the demo does, with
+// the background deadline watcher (its timeouts in real time are tested in
+// modules/system/timeout_test.go).
 func TestScenarios(t *testing.T) {
 	all, err := All(os.DirFS("../../../testdata"))
 	if err != nil {
@@ -32,7 +37,11 @@ func TestScenarios(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, err := classroom.NewSession(context.Background(), cfg, classroom.SessionOptions{})
+				var opt classroom.SessionOptions
+				if waited(sc) > time.Second {
+					opt.Clock = classroom.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+				}
+				s, err := classroom.NewSession(context.Background(), cfg, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -54,4 +63,13 @@ func TestScenarios(t *testing.T) {
 			})
 		}
 	}
+}
+
+// waited is how much time the steps of sc let pass.
+func waited(sc *Scenario) time.Duration {
+	var d time.Duration
+	for _, st := range sc.Steps {
+		d += time.Duration(st.Wait)
+	}
+	return d
 }
