@@ -68,13 +68,15 @@ type orderResponse struct {
 	State           contract.State `json:"orderState"`
 	RejectionReason *string        `json:"rejectionReason"`
 	SagaMode        string         `json:"sagaMode"`
+	// Architecture is the architecture that handled the order.
+	Architecture string `json:"architecture"`
 	// Position is set on a write: the position of the event it produced.
 	Position string `json:"position,omitempty"`
 }
 
 func response(o contract.Order) orderResponse {
 	r := orderResponse{ID: o.ID, CustomerID: o.CustomerID, OrderTotal: money.Amount{Amount: o.OrderTotal},
-		State: o.State, SagaMode: string(o.SagaMode)}
+		State: o.State, SagaMode: string(o.SagaMode), Architecture: "microservices"}
 	if o.RejectionReason != "" {
 		r.RejectionReason = &o.RejectionReason
 	}

@@ -28,6 +28,9 @@ import (
 type Config struct {
 	// DataDir holds one SQLite file per module.
 	DataDir string
+	// Architecture is how the store is built: Microservices (Start, the
+	// default) or Monolith (StartMonolith).
+	Architecture Architecture
 	// SagaMode is the default saga mode of new orders.
 	SagaMode ordercontract.SagaMode
 	// SagaTimeout is how long a saga waits for a participant.
@@ -95,6 +98,9 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Architecture == Monolith {
+		return nil, errors.New("start sagalab: the monolith starts with StartMonolith")
 	}
 	if cfg.Inspect {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, order.FileName)); err != nil {

@@ -14,6 +14,9 @@ const (
 	ViaComposition1N   = "composition-1n"
 	ViaCompositionBulk = "composition-bulk"
 	ViaView            = "view"
+	// ViaMonolith is one SQL join on the monolith's one database: it
+	// answers on a data directory the monolith wrote, not among Vias.
+	ViaMonolith = "monolith"
 	// ViaAll answers every way, to compare them.
 	ViaAll = "all"
 )
