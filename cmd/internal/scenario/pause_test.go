@@ -30,6 +30,9 @@ func TestScenariosWithPauseFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sc := range all {
+		if !sc.AppliesTo(system.Microservices) {
+			continue // no modules to pause in the monolith
+		}
 		for _, mode := range modes {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()

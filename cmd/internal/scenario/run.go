@@ -151,7 +151,11 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 			}
 			res.IDs[st.Order] = o.ID
 			e.Kind, e.Ref, e.ID = "order", st.Order, o.ID
-			e.Text = fmt.Sprintf("order %s: %s orders %s (saga %s)", st.Order, st.Customer, st.Total, o.SagaMode)
+			how := "saga " + string(o.SagaMode)
+			if o.SagaMode == "" {
+				how = "one transaction, no saga"
+			}
+			e.Text = fmt.Sprintf("order %s: %s orders %s (%s)", st.Order, st.Customer, st.Total, how)
 			return say(e)
 		}
 		if st.Crash {

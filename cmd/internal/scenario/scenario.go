@@ -37,8 +37,34 @@ type Scenario struct {
 	// SagaTimeout, if set, replaces the default saga deadline.
 	SagaTimeout Duration `json:"sagaTimeout,omitempty"`
 	// SnapshotEvery, if set, snapshots customers every so many events.
-	SnapshotEvery int    `json:"snapshotEvery,omitempty"`
-	Expect        Expect `json:"expect"`
+	SnapshotEvery int `json:"snapshotEvery,omitempty"`
+	// Architecture, if set, is the only architecture the scenario runs on.
+	Architecture system.Architecture `json:"architecture,omitempty"`
+	Expect       Expect              `json:"expect"`
+}
+
+// AppliesTo reports whether the scenario means something on arch. On the
+// monolith, a scenario whose point is the bus (faults, a module down, time
+// passing for a saga's deadline) does not apply: there is no bus.
+func (sc *Scenario) AppliesTo(arch system.Architecture) bool {
+	if arch == "" {
+		arch = system.Microservices
+	}
+	if sc.Architecture != "" {
+		return sc.Architecture == arch
+	}
+	if arch != system.Monolith {
+		return true
+	}
+	if f, err := system.ParseFaults(sc.Faults); err != nil || f.Any() || len(f.Pauses) > 0 {
+		return false
+	}
+	for _, st := range sc.Steps {
+		if st.Pause != "" || st.Resume != "" || st.Wait > 0 || st.NoWait {
+			return false
+		}
+	}
+	return true
 }
 
 // Duration is a time.Duration written as "5s" in a scenario file.
@@ -187,6 +213,9 @@ func All(fsys fs.FS) ([]*Scenario, error) {
 // Configure applies the scenario's settings to cfg: its saga timeout, its
 // snapshot interval and, unless cfg already has faults, its faults.
 func (sc *Scenario) Configure(cfg system.Config) (system.Config, error) {
+	if sc.Architecture != "" {
+		cfg.Architecture = sc.Architecture
+	}
 	if sc.SagaTimeout > 0 {
 		cfg.SagaTimeout = time.Duration(sc.SagaTimeout)
 	}
@@ -248,6 +277,11 @@ func (sc *Scenario) check() error {
 	}
 	if _, err := system.ParseFaults(sc.Faults); err != nil {
 		return fmt.Errorf("faults: %w", err)
+	}
+	if sc.Architecture != "" {
+		if _, err := system.ParseArchitecture(string(sc.Architecture)); err != nil {
+			return fmt.Errorf("architecture: %w", err)
+		}
 	}
 	for ref := range sc.Expect.Orders {
 		if !orders[ref] {

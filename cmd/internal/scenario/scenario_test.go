@@ -30,6 +30,9 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("only %d scenarios in testdata/scenarios", len(all))
 	}
 	for _, sc := range all {
+		if !sc.AppliesTo(system.Microservices) {
+			continue
+		}
 		for _, mode := range modes {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
