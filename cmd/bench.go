@@ -44,6 +44,10 @@ CQRS view catch up, then answer the slides' "recent, valuable customers" query
 			if err != nil {
 				return err
 			}
+			if cfg.Architecture == system.Monolith {
+				return fmt.Errorf("--arch monolith: bench queries compares the services' ways; " +
+					"the monolith's one join is sagalab query valuable-customers --via monolith")
+			}
 			cfg.CallLatency = latency
 			return withTempDir(cfg, func(cfg system.Config, _ bool) error {
 				return benchQueries(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, customers, orders, runs)
@@ -68,9 +72,12 @@ func newBenchSagas() *cobra.Command {
 		Short: "Measure Create Order sagas per second, end to end",
 		Long: `Place many orders of 1.00 at once from concurrent clients, each one a real Create Order
 saga (every step a committed SQLite transaction with its outbox and inbox rows), and time
-them until every saga has ended. --both runs choreography and orchestration in turn.`,
+them until every saga has ended. --both runs choreography and orchestration in turn.
+--arch monolith measures the baseline instead: the same orders, each one ACID transaction
+on one SQLite file (store.db).`,
 		Example: `  sagalab bench sagas
-  sagalab bench sagas --sagas 20000 --clients 64 --both --sync full`,
+  sagalab bench sagas --sagas 20000 --clients 64 --both --sync full
+  sagalab bench sagas --arch monolith --sync full`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if l.Sagas < 1 || l.Clients < 1 || l.Customers < 1 {
@@ -79,6 +86,11 @@ them until every saga has ended. --both runs choreography and orchestration in t
 			cfg, err := flags.config()
 			if err != nil {
 				return err
+			}
+			if cfg.Architecture == system.Monolith {
+				return withTempDir(cfg, func(cfg system.Config, _ bool) error {
+					return benchMonolith(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, l)
+				})
 			}
 			modes := []ordercontract.SagaMode{cfg.SagaMode}
 			if both {
@@ -126,6 +138,33 @@ func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l
 	}
 	fmt.Fprintf(out, "%-14s %8.0f sagas/s  (%d sagas in %s)\n", cfg.SagaMode, res.PerSecond(), res.Sagas,
 		res.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+// benchMonolith measures the monolith baseline under the load of bench
+// sagas.
+func benchMonolith(ctx context.Context, out, errOut io.Writer, cfg system.Config, l load.Config) error {
+	m, err := system.StartMonolith(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	customers, err := load.PrepareMonolith(ctx, m, l)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d orders from %d clients over %d customers, synchronous=%s\n",
+		l.Sagas, l.Clients, l.Customers, cfg.Synchronous)
+	before := m.Store.Commits()
+	bar := newProgress(errOut, "monolith", l.Sagas)
+	l.Progress = func() { bar.add(1) }
+	res, err := load.RunMonolith(ctx, m, l, customers)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%-14s %8.0f orders/s (%d orders in %s, %.1f commits per order)\n", "monolith", res.PerSecond(),
+		res.Sagas, res.Elapsed.Round(time.Millisecond), float64(m.Store.Commits()-before)/float64(res.Sagas))
 	return nil
 }
 

@@ -90,6 +90,10 @@ func loadScenario(scenarios fs.FS, args []string, flags *systemFlags) (*scenario
 		return nil, system.Config{}, err
 	}
 	cfg, err = sc.Configure(cfg)
+	if err == nil && !sc.AppliesTo(cfg.Architecture) {
+		err = fmt.Errorf("scenario %s shows the bus (faults, a module down, saga deadlines): "+
+			"the monolith has none; run it without --arch monolith", sc.Name)
+	}
 	return sc, cfg, err
 }
 
@@ -109,6 +113,9 @@ func listScenarios(out io.Writer, scenarios fs.FS) error {
 }
 
 func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg system.Config, temporary bool) error {
+	if cfg.Architecture == system.Monolith {
+		return runMonolithDemo(ctx, out, sc, cfg)
+	}
 	fmt.Fprintf(out, "scenario %s · %s saga\n  %s\n", sc.Name, cfg.SagaMode, sc.Title)
 	for _, line := range wrap(sc.Description, 84) {
 		fmt.Fprintf(out, "  %s\n", line)

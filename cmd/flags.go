@@ -17,6 +17,7 @@ import (
 // systemFlags are the flags of every command that starts sagalab.
 type systemFlags struct {
 	dataDir     string
+	arch        string
 	saga        string
 	sagaTimeout time.Duration
 	sync        string
@@ -41,6 +42,9 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	if defaultSaga == "" {
 		defaultSaga = string(ordercontract.Choreography)
 	}
+	fl.StringVar(&f.arch, "arch", string(system.Microservices),
+		"architecture: microservices (services on their own databases, sagas) or monolith (one database, "+
+			"one ACID transaction per order)")
 	fl.StringVar(&f.saga, "saga", defaultSaga, "saga mode of new orders: choreography or orchestration (env SAGALAB_SAGA)")
 	fl.DurationVar(&f.sagaTimeout, "saga-timeout", system.DefaultSagaTimeout,
 		"how long a saga waits for a participant before it compensates (order REJECTED/TIMEOUT)")
@@ -65,6 +69,10 @@ func (f *systemFlags) config() (system.Config, error) {
 	if err != nil {
 		return system.Config{}, fmt.Errorf("--saga: %w", err)
 	}
+	arch, err := system.ParseArchitecture(f.arch)
+	if err != nil {
+		return system.Config{}, fmt.Errorf("--arch: %w", err)
+	}
 	sync, err := storage.ParseSynchronous(f.sync)
 	if err != nil {
 		return system.Config{}, fmt.Errorf("--sync: %w", err)
@@ -79,6 +87,10 @@ func (f *systemFlags) config() (system.Config, error) {
 	if err != nil {
 		return system.Config{}, fmt.Errorf("--fault: %w", err)
 	}
+	if arch == system.Monolith && (faults.Any() || len(faults.Pauses) > 0) {
+		return system.Config{}, fmt.Errorf("--fault %s: the monolith has no bus or modules to break "+
+			"(crash=N is the fault that applies to it)", f.faults)
+	}
 	if faults.CrashAfterOrder > 0 && !f.crash {
 		return system.Config{}, fmt.Errorf("--fault crash=%d: only demo and walkthrough can crash and restart sagalab",
 			faults.CrashAfterOrder)
@@ -88,13 +100,14 @@ func (f *systemFlags) config() (system.Config, error) {
 		return system.Config{}, fmt.Errorf("--log-level: %w", err)
 	}
 	return system.Config{
-		DataDir:     f.dataDir,
-		SagaMode:    mode,
-		SagaTimeout: f.sagaTimeout,
-		Synchronous: sync,
-		Faults:      faults,
-		CallLatency: f.callLatency,
-		Retention:   f.retention,
+		DataDir:      f.dataDir,
+		Architecture: arch,
+		SagaMode:     mode,
+		SagaTimeout:  f.sagaTimeout,
+		Synchronous:  sync,
+		Faults:       faults,
+		CallLatency:  f.callLatency,
+		Retention:    f.retention,
 		SnapshotEvery: func() int {
 			if f.snapshots == 0 {
 				return -1

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -28,6 +29,8 @@ above a threshold: the query the slides say API composition cannot do efficientl
   --via composition-bulk   fetch recent customers and all qualifying orders, join in memory (2)
   --via view               one indexed query on the CQRS view (1)
   --via all                all three, with the rows checked to be the same
+  --via monolith           one SQL join on the monolith's store.db (a directory the monolith
+                           wrote: sagalab serve --arch monolith), as the slides' query reads
 
 Each prints the rows, the round trips across service boundaries, the rows moved
 and the time taken. --call-latency adds a simulated network delay to each round trip.`,
@@ -37,6 +40,9 @@ and the time taken. --call-latency adds a simulated network delay to each round 
 			q, err := queries.ParseValuableQuery(minTotal, state, createdAfter)
 			if err != nil {
 				return err
+			}
+			if via == queries.ViaMonolith {
+				return queryMonolith(cmd.Context(), cmd.OutOrStdout(), dataDir, q)
 			}
 			vias := []string{via}
 			if via == queries.ViaAll {
@@ -68,7 +74,7 @@ and the time taken. --call-latency adds a simulated network delay to each round 
 	f.StringVar(&minTotal, "min-total", "0", "orders must total more than this amount")
 	f.StringVar(&state, "state", "APPROVED", "order state: PENDING, APPROVED, REJECTED or CANCELLED")
 	f.StringVar(&createdAfter, "created-after", "", "customers created after this time (2026-11-26 or RFC 3339)")
-	f.StringVar(&via, "via", "all", "composition-1n, composition-bulk, view or all")
+	f.StringVar(&via, "via", "all", "composition-1n, composition-bulk, view, all, or monolith")
 	f.DurationVar(&latency, "call-latency", 0, "simulated latency of each call across a service boundary")
 	cmd.AddCommand(valuable)
 	return cmd
@@ -83,4 +89,23 @@ func printRows(out io.Writer, rows []queries.ValuableCustomer) {
 		}
 		fmt.Fprintf(out, "  %s  %-20s %d orders, %s in all\n", shortID(r.CustomerID), r.Name, len(r.Orders), r.Total)
 	}
+}
+
+// queryMonolith answers the query with one SQL join on the monolith's
+// database in dataDir.
+func queryMonolith(ctx context.Context, out io.Writer, dataDir string, q queries.ValuableCustomers) error {
+	m, err := system.InspectMonolith(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	started := time.Now()
+	rows, st, err := m.Store.ValuableCustomers(ctx, q)
+	if err != nil {
+		return err
+	}
+	printRows(out, rows)
+	fmt.Fprintf(out, "%-17s %d rows · %d round trip · %d rows moved · %s\n",
+		queries.ViaMonolith, len(rows), st.RoundTrips, st.RowsFetched, time.Since(started).Round(time.Microsecond))
+	return nil
 }

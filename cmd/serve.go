@@ -30,9 +30,14 @@ customers-and-orders examples):
   GET  /orders[/{id}]
   POST /orders/{id}/cancel    an APPROVED order becomes CANCELLED, its credit is released
 
-Data lives in --data and survives restarts: sagas in flight finish after a restart.`,
+Data lives in --data and survives restarts: sagas in flight finish after a restart.
+
+With --arch monolith the same API is served by the monolith: customers and orders in
+one database (store.db), each order decided in one ACID transaction, no saga. Each order
+says which architecture handled it ("architecture": "monolith" or "microservices").`,
 		Example: `  sagalab serve
   sagalab serve --addr 127.0.0.1:9090 --data /tmp/store --saga orchestration
+  sagalab serve --arch monolith --data /tmp/monolith
   curl -s -XPOST localhost:8080/customers -d '{"name":"John","creditLimit":{"amount":"15.00"}}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,6 +57,10 @@ Data lives in --data and survives restarts: sagas in flight finish after a resta
 func printSettings(out io.Writer, addr string, cfg system.Config) {
 	fmt.Fprintf(out, "sagalab %s serving on http://%s; Ctrl-C stops\n", version, addr)
 	fmt.Fprintf(out, "  data       %s (SQLite synchronous=%s)\n", cfg.DataDir, cfg.Synchronous)
+	if cfg.Architecture == system.Monolith {
+		fmt.Fprintf(out, "  monolith   one database (store.db), one ACID transaction per order, no saga\n")
+		return
+	}
 	fmt.Fprintf(out, "  sagas      %s by default, timeout %s\n", cfg.SagaMode, cfg.SagaTimeout)
 	snapshots := "never"
 	if cfg.SnapshotEvery > 0 {
@@ -76,7 +85,7 @@ func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	sys, err := system.Start(ctx, cfg)
+	sys, err := start(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return err
@@ -104,4 +113,18 @@ func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
 		err = nil
 	}
 	return errors.Join(err, sys.Close())
+}
+
+// server is a running store of either architecture.
+type server interface {
+	Handler() http.Handler
+	Close() error
+}
+
+// start starts the store in cfg's architecture.
+func start(ctx context.Context, cfg system.Config) (server, error) {
+	if cfg.Architecture == system.Monolith {
+		return system.StartMonolith(ctx, cfg)
+	}
+	return system.Start(ctx, cfg)
 }

@@ -115,6 +115,9 @@ type walker struct {
 // walkthrough runs sc step by step; cfg carries the scenario's settings
 // (scenario.Configure).
 func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg system.Config, opt walkOptions) error {
+	if cfg.Architecture == system.Monolith {
+		return walkMonolith(ctx, out, sc, cfg, opt)
+	}
 	start := time.Now().UTC().Truncate(time.Second)
 	if opt.seed != 0 {
 		start = testStart
@@ -387,7 +390,7 @@ func refuseUsedDir(dir string) error {
 	if dir == "" {
 		return nil
 	}
-	for _, name := range system.Files() {
+	for _, name := range append(system.Files(), system.MonolithFile) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return fmt.Errorf("--data %s already holds sagalab data (%s)\n"+
 				"the walkthrough numbers its ids from 1 (c1, o1…): give it a new or empty directory", dir, name)

@@ -56,6 +56,22 @@ func golden(t *testing.T, name string, got []byte) {
 // seed: byte for byte the golden output, at most 100 columns wide.
 func TestWalkthroughGolden(t *testing.T) {
 	for _, sc := range scenarios(t) {
+		if !sc.AppliesTo(system.Microservices) {
+			t.Run(sc.Name+"/monolith", func(t *testing.T) {
+				t.Parallel()
+				var out bytes.Buffer
+				cfg, err := sc.Configure(system.Config{DataDir: t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := walkthrough(context.Background(), &out, sc, cfg, walkOptions{seed: 1}); err != nil {
+					t.Fatal(err)
+				}
+				checkWidth(t, "walkthrough "+sc.Name, out.String())
+				golden(t, "walkthrough/"+sc.Name+".monolith.txt", out.Bytes())
+			})
+			continue
+		}
 		for _, mode := range modes {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
@@ -82,8 +98,8 @@ func TestWalkthroughGolden(t *testing.T) {
 // repeatable run.
 func TestTraceGolden(t *testing.T) {
 	for _, sc := range scenarios(t) {
-		if len(sc.OrderRefs()) == 0 {
-			continue
+		if len(sc.OrderRefs()) == 0 || !sc.AppliesTo(system.Microservices) {
+			continue // no messages to trace in the monolith
 		}
 		for _, mode := range modes {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
