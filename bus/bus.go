@@ -16,7 +16,6 @@ package bus
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,7 +93,7 @@ type Delivery struct {
 // Handler is a consumer's reaction to a message: it runs inside the
 // consumer's local transaction, may change the module's tables and may write
 // messages to the module's outbox through tx.
-type Handler func(ctx context.Context, tx *sql.Tx, env Envelope) error
+type Handler func(ctx context.Context, tx *Tx, env Envelope) error
 
 // Bus wires outboxes, consumers and the pub/sub together.
 type Bus struct {
@@ -211,7 +210,7 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 
 // Subscribe makes consumer handle the messages on topic. Each message is
 // handled in one transaction on db that also records it in the inbox; out is
-// the consumer module's outbox, woken after the commit. When types are
+// the consumer module's outbox, which the handler's Tx emits to. When types are
 // given, messages of other types are acknowledged without a transaction:
 // they have no effect, so there is nothing for the inbox to guard. A
 // message the handler still fails after the retries is parked in db's
@@ -243,7 +242,8 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 			d.Ignored = true
 		} else {
 			resolved := false // a dead letter of the message was removed
-			err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+			err := db.WriteTx(ctx, func(st *storage.Tx) error {
+				tx := &Tx{Tx: st, out: out, handling: &env}
 				var seen int
 				err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
 					consumer, env.ID).Scan(&seen)
@@ -252,17 +252,16 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 				}
 				if seen > 0 {
 					d.Duplicate = true
-					resolved, err = dl.resolve(ctx, tx, env.ID)
+					resolved, err = dl.resolve(ctx, st, env.ID)
 					return err
 				}
 				if err := b.faults.fail(consumer, env); err != nil {
 					return err
 				}
-				var notes []string
-				if err := h(handlerContext(ctx, env.ID, &notes), tx, env); err != nil {
+				if err := h(ctx, tx, env); err != nil {
 					return err
 				}
-				d.Effect = strings.Join(notes, "; ")
+				d.Effect = tx.Effect()
 				_, err = tx.ExecContext(ctx, `INSERT INTO inbox
 					(consumer, message_id, source, type, correlation_id, causation_id, received_at, effect)
 					VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, consumer, env.ID, env.Source, env.Type, env.CorrelationID,
@@ -270,7 +269,7 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 				if err != nil {
 					return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
 				}
-				resolved, err = dl.resolve(ctx, tx, env.ID)
+				resolved, err = dl.resolve(ctx, st, env.ID)
 				return err
 			})
 			if err != nil {
@@ -278,9 +277,6 @@ func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h H
 			}
 			if resolved {
 				dl.setParked(env.ID, false)
-			}
-			if out != nil && !d.Duplicate {
-				out.Notify()
 			}
 		}
 		b.acked(env.Source, env.ID, consumer)
@@ -440,7 +436,7 @@ func (b *Bus) Hold(sources ...string) {
 func (b *Bus) Release(sources ...string) {
 	for _, o := range b.outboxesNamed(sources) {
 		o.held.Store(false)
-		o.Notify()
+		o.notify()
 	}
 }
 

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync/atomic"
@@ -47,7 +46,7 @@ func startPair(t *testing.T, dir string, failures int32) *pair {
 		t.Fatal(err)
 	}
 	p.out = p.b.Outbox("producer", p.src)
-	p.b.Subscribe("consumer", "things", p.dst, nil, func(ctx context.Context, tx *sql.Tx, env Envelope) error {
+	p.b.Subscribe("consumer", "things", p.dst, nil, func(ctx context.Context, tx *Tx, env Envelope) error {
 		p.attempts.Add(1)
 		if n := p.failuresLeft.Load(); n != 0 {
 			p.failuresLeft.Add(-1)
@@ -79,13 +78,12 @@ func (p *pair) close(t *testing.T) {
 
 func (p *pair) send(t *testing.T) {
 	t.Helper()
-	err := p.src.WriteTx(context.Background(), func(tx *sql.Tx) error {
-		return p.out.Write(context.Background(), tx, Message{Topic: "things", Type: "Thing", CorrelationID: "c", Payload: 1})
+	err := p.out.Write(context.Background(), func(tx *Tx) error {
+		return tx.Emit(context.Background(), Message{Topic: "things", Type: "Thing", CorrelationID: "c", Payload: 1})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.out.Notify()
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

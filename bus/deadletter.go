@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -105,7 +104,7 @@ func (d *deadLetters) setParked(id string, parked bool) {
 // parked before (a copy the relay published again) keeps one record: its
 // attempts add up and its error and last-seen time are the newest.
 func (d *deadLetters) park(ctx context.Context, dl DeadLetter) error {
-	err := d.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (consumer, message_id, source, topic, type,
 			correlation_id, causation_id, reply_to, seq, position, created_at, payload, error, attempts,
 			first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -125,7 +124,7 @@ func (d *deadLetters) park(ctx context.Context, dl DeadLetter) error {
 
 // failedAgain records one more failed attempt of parked message id.
 func (d *deadLetters) failedAgain(ctx context.Context, id, reason string, at time.Time) error {
-	err := d.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE dead_letters SET attempts = attempts + 1, error = ?, last_seen = ?
 			WHERE consumer = ? AND message_id = ?`, clip(reason), at.UnixNano(), d.consumer, id)
 		return err
@@ -139,7 +138,7 @@ func (d *deadLetters) failedAgain(ctx context.Context, id, reason string, at tim
 // resolve removes, inside the consumer's transaction tx that handled
 // message id (or found it handled before), the message's dead letter if it
 // has one. It reports whether it did; call forget after tx commits.
-func (d *deadLetters) resolve(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+func (d *deadLetters) resolve(ctx context.Context, tx *storage.Tx, id string) (bool, error) {
 	if !d.isParked(id) {
 		return false, nil
 	}
@@ -153,7 +152,7 @@ func (d *deadLetters) resolve(ctx context.Context, tx *sql.Tx, id string) (bool,
 // drop deletes the dead letter of message id and returns it.
 func (d *deadLetters) drop(ctx context.Context, id string) (DeadLetter, error) {
 	var dl DeadLetter
-	err := d.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		list, err := d.query(ctx, tx, `AND message_id = ?`, id)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -39,7 +38,8 @@ type Message struct {
 	// Payload is marshalled to JSON.
 	Payload any
 	// Effect says, for a message written by an initiating transaction (a
-	// request, a timeout), what that transaction changed. Handlers use Note.
+	// request, a timeout), what that transaction changed. Handlers use
+	// Tx.Note.
 	Effect string
 	// Stream and Version place the message in an event stream: set by an
 	// event store whose events are the module's outbox rows (see
@@ -122,29 +122,3 @@ func ParsePosition(s string) (Position, error) {
 
 // At returns the envelope's position on its topic.
 func (e Envelope) At() Position { return Position{Topic: e.Topic, N: e.Position} }
-
-type handlingKey struct{}
-
-// Handling returns the id of the message whose handler ctx belongs to, or
-// "" outside a handler. Messages written while handling one are caused by
-// it.
-func Handling(ctx context.Context) string {
-	id, _ := ctx.Value(handlingKey{}).(string)
-	return id
-}
-
-type notesKey struct{}
-
-// Note records, from inside a Handler, what its local transaction changes:
-// the inbox row keeps it for traces and the walkthrough.
-func Note(ctx context.Context, format string, args ...any) {
-	if notes, ok := ctx.Value(notesKey{}).(*[]string); ok {
-		*notes = append(*notes, fmt.Sprintf(format, args...))
-	}
-}
-
-// handlerContext returns the context of a handler of message id: it
-// collects notes into notes and names id as the cause of what is written.
-func handlerContext(ctx context.Context, id string, notes *[]string) context.Context {
-	return context.WithValue(context.WithValue(ctx, notesKey{}, notes), handlingKey{}, id)
-}

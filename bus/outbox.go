@@ -56,9 +56,15 @@ type inFlight struct {
 // Source is the name of the module that owns the outbox.
 func (o *Outbox) Source() string { return o.source }
 
-// Write adds msgs to the outbox inside tx. They are published after tx
-// commits and the caller calls Notify (the bus does it for its consumers).
-func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
+// Write runs fn in one local transaction on the module's database: an
+// initiating write (a request, a timeout), whose messages fn emits through
+// tx. The relay is woken once it commits.
+func (o *Outbox) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	return o.db.WriteTx(ctx, func(st *storage.Tx) error { return fn(&Tx{Tx: st, out: o}) })
+}
+
+// write inserts msgs into the outbox inside tx.
+func (o *Outbox) write(ctx context.Context, tx *storage.Tx, msgs ...Message) error {
 	var plain, streamed *sql.Stmt // prepared once when writing several
 	defer func() {
 		for _, st := range []*sql.Stmt{plain, streamed} {
@@ -75,9 +81,6 @@ func (o *Outbox) Write(ctx context.Context, tx *sql.Tx, msgs ...Message) error {
 		id := m.ID
 		if id == "" {
 			id = o.newID()
-		}
-		if m.CausationID == "" {
-			m.CausationID = Handling(ctx)
 		}
 		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano(), m.Effect}
 		query, stmt := insertPlain, &plain
@@ -120,7 +123,7 @@ func (o *Outbox) NewID() string { return o.newID() }
 // PositionOf returns the position of the newest message of type typ with
 // correlationID, read inside tx: a write reports it so that a reader can wait
 // for a view to catch up with it.
-func (o *Outbox) PositionOf(ctx context.Context, tx *sql.Tx, correlationID, typ string) (Position, error) {
+func (o *Outbox) PositionOf(ctx context.Context, tx storage.Querier, correlationID, typ string) (Position, error) {
 	var p Position
 	err := tx.QueryRowContext(ctx, `SELECT topic, position FROM outbox WHERE correlation_id = ? AND type = ?
 		ORDER BY seq DESC LIMIT 1`, correlationID, typ).Scan(&p.Topic, &p.N)
@@ -144,9 +147,9 @@ func (o *Outbox) Head(ctx context.Context, topics ...string) ([]Position, error)
 	return out, nil
 }
 
-// Notify wakes the relay after a transaction that wrote to the outbox has
+// notify wakes the relay after a transaction that wrote to the outbox has
 // committed. It never blocks.
-func (o *Outbox) Notify() {
+func (o *Outbox) notify() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -218,7 +221,7 @@ func (o *Outbox) Prune(ctx context.Context) error {
 	delivered := o.delivered // handled by every consumer
 	kept, _ := json.Marshal(append([]string{}, o.kept...))
 	o.mu.Unlock()
-	return o.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	return o.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq <= ? AND created_at < ?
 			AND topic NOT IN (SELECT value FROM json_each(?))
 			AND seq NOT IN (SELECT max(seq) FROM outbox GROUP BY topic)`,
@@ -423,7 +426,7 @@ func (o *Outbox) saveProgress(ctx context.Context, force bool) error {
 	if seq == saved || (!force && time.Since(savedAt) < saveInterval) {
 		return nil
 	}
-	err := o.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := o.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE outbox_relay SET delivered_seq = ? WHERE id = 1`, seq)
 		return err
 	})

@@ -3,7 +3,6 @@ package bus
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -42,7 +41,7 @@ func startPaused(t *testing.T, dir string, log *slog.Logger, handled *atomic.Int
 		t.Fatal(err)
 	}
 	out := b.Outbox("producer", src)
-	b.Subscribe("consumer", "things", dst, nil, func(context.Context, *sql.Tx, Envelope) error {
+	b.Subscribe("consumer", "things", dst, nil, func(context.Context, *Tx, Envelope) error {
 		handled.Add(1)
 		return nil
 	}, "Thing")
@@ -61,13 +60,12 @@ func startPaused(t *testing.T, dir string, log *slog.Logger, handled *atomic.Int
 
 func write(t *testing.T, o *Outbox, typ string) {
 	t.Helper()
-	err := o.db.WriteTx(context.Background(), func(tx *sql.Tx) error {
-		return o.Write(context.Background(), tx, Message{Topic: "things", Type: typ, CorrelationID: "c", Payload: 1})
+	err := o.Write(context.Background(), func(tx *Tx) error {
+		return tx.Emit(context.Background(), Message{Topic: "things", Type: typ, CorrelationID: "c", Payload: 1})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Notify()
 }
 
 // Closing the bus while a paused consumer holds a message is no error: the

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -24,7 +23,7 @@ func TestQuiesceWaitsForRunningHandlers(t *testing.T) {
 	out := b.Outbox("producer", src)
 	entered, release := make(chan struct{}, 10), make(chan struct{})
 	var handled atomic.Int32
-	b.Subscribe("consumer", "things", dst, nil, func(ctx context.Context, tx *sql.Tx, env Envelope) error {
+	b.Subscribe("consumer", "things", dst, nil, func(ctx context.Context, tx *Tx, env Envelope) error {
 		entered <- struct{}{}
 		<-release
 		handled.Add(1)
@@ -35,13 +34,12 @@ func TestQuiesceWaitsForRunningHandlers(t *testing.T) {
 	}
 	defer b.Close()
 	send := func() {
-		err := src.WriteTx(context.Background(), func(tx *sql.Tx) error {
-			return out.Write(context.Background(), tx, Message{Topic: "things", Type: "Thing", Payload: 1})
+		err := out.Write(context.Background(), func(tx *Tx) error {
+			return tx.Emit(context.Background(), Message{Topic: "things", Type: "Thing", Payload: 1})
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		out.Notify()
 	}
 
 	send()

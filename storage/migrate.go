@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -14,7 +13,7 @@ type Migration struct {
 	SQL  string
 	// Check, if set, runs first in the migration's transaction and can
 	// refuse a file whose data the migration cannot carry over.
-	Check func(ctx context.Context, tx *sql.Tx) error
+	Check func(ctx context.Context, tx *Tx) error
 }
 
 func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
@@ -28,7 +27,7 @@ func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
 	}
 	for i := version; i < len(migrations); i++ {
 		m := migrations[i]
-		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+		err := db.WriteTx(ctx, func(tx *Tx) error {
 			if m.Check != nil {
 				if err := m.Check(ctx, tx); err != nil {
 					return err

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -18,7 +17,7 @@ func TestWithPrefix(t *testing.T) {
 	}
 	defer db.Close()
 	ids := []string{"06bc8db9-aa", "06bc8db9-ab", "06bd0000", "o1", "o10", "o2", "O1", "a\xff", "a\xff\xff", "b"}
-	if err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+	if err := db.WriteTx(ctx, func(tx *Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO things (id) VALUES (?)`, id); err != nil {
 				return err

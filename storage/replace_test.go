@@ -14,7 +14,7 @@ import (
 func insertItem(t *testing.T, db *DB, name string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+	if err := db.WriteTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES (?)`, name)
 		return err
 	}); err != nil {
@@ -128,7 +128,7 @@ func TestOpenReadOnly(t *testing.T) {
 	if got := itemNames(t, r); len(got) != 2 {
 		t.Fatalf("read-only items = %v, want [a b]", got)
 	}
-	if err := r.WriteTx(ctx, func(*sql.Tx) error { return nil }); !errors.Is(err, ErrReadOnly) {
+	if err := r.WriteTx(ctx, func(*Tx) error { return nil }); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("WriteTx on a read-only DB = %v, want ErrReadOnly", err)
 	}
 	more := append(testMigrations, Migration{Name: "tags", SQL: `CREATE TABLE tags (name TEXT)`})

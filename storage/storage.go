@@ -173,36 +173,28 @@ var ErrReadOnly = errors.New("opened read-only")
 
 // WriteTx runs fn in one immediate write transaction on the writer
 // connection. It commits when fn returns nil and rolls back otherwise, so
-// everything fn wrote becomes visible together or not at all.
-func (db *DB) WriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// everything fn wrote becomes visible together or not at all. After the
+// commit it runs the hooks fn registered with Tx.OnCommit.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	db.swap.RLock()
 	defer db.swap.RUnlock()
 	if db.write == nil {
 		return fmt.Errorf("write to %s: %w", filepath.Base(db.path), ErrReadOnly)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)
 	}
+	tx := &Tx{tx: sqlTx}
 	if err := fn(tx); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
 		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit on %s: %w", filepath.Base(db.path), err)
 	}
+	tx.committed()
 	return nil
-}
-
-// Querier is what both *sql.DB and *sql.Tx offer for reading.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// Execer is what both *sql.DB and *sql.Tx offer for writing.
-type Execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }

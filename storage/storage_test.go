@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -20,7 +19,7 @@ func TestOpenAppliesMigrationsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+	if err := db.WriteTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('a')`)
 		return err
 	}); err != nil {
@@ -65,7 +64,7 @@ func TestWriteTxRollsBackOnError(t *testing.T) {
 	}
 	defer db.Close()
 	boom := errors.New("boom")
-	err = db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err = db.WriteTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('a')`); err != nil {
 			return err
 		}

@@ -62,13 +62,13 @@ type Reply[D any] struct {
 type Step[D any] struct {
 	Name string
 	// Local is a local transaction in the orchestrator's database.
-	Local func(ctx context.Context, tx *sql.Tx, data *D) error
+	Local func(ctx context.Context, tx *bus.Tx, data *D) error
 	// Command is the command sent to a participant; the step then waits for
 	// one of the reply types in Replies.
 	Command func(data *D) Command
 	Replies map[string]Reply[D]
 	// Compensation undoes a completed local step.
-	Compensation func(ctx context.Context, tx *sql.Tx, data *D) error
+	Compensation func(ctx context.Context, tx *bus.Tx, data *D) error
 	// CompensationCommand undoes a participant step. It is sent durably and
 	// not waited for, so the participant must make it idempotent and accept
 	// it before the command it undoes.
@@ -112,9 +112,9 @@ func NewEngine(cfg Config) *Engine {
 
 // runner is a Definition with its data type erased.
 type runner interface {
-	advance(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, from int) error
-	onReply(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, reply bus.Envelope) error
-	onDeadline(ctx context.Context, e *Engine, tx *sql.Tx, in *instance) error
+	advance(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error
+	onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error
+	onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, in *instance) error
 	stepName(i int) string
 	steps() int
 }
@@ -126,7 +126,7 @@ func Register[D any](e *Engine, def Definition[D]) {
 
 // Start creates a saga instance of type typ for correlationID with data and
 // runs its first steps inside tx. The saga's id is correlationID/typ.
-func Start[D any](ctx context.Context, e *Engine, tx *sql.Tx, typ, correlationID string, data D) (string, error) {
+func Start[D any](ctx context.Context, e *Engine, tx *bus.Tx, typ, correlationID string, data D) (string, error) {
 	r, ok := e.defs[typ]
 	if !ok {
 		return "", fmt.Errorf("start saga: unknown type %q", typ)
@@ -155,7 +155,7 @@ func ID(correlationID, typ string) string { return correlationID + "/" + typ }
 
 // HandleReply is the consumer of RepliesTopic: it finds the saga that sent
 // the command the reply answers and moves it on.
-func (e *Engine) HandleReply(ctx context.Context, tx *sql.Tx, reply bus.Envelope) error {
+func (e *Engine) HandleReply(ctx context.Context, tx *bus.Tx, reply bus.Envelope) error {
 	in, err := instanceByCommand(ctx, tx, reply.CausationID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // a reply to no command of ours
@@ -178,7 +178,7 @@ func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	for _, id := range ids {
-		err := e.cfg.DB.WriteTx(ctx, func(tx *sql.Tx) error {
+		err := e.cfg.Outbox.Write(ctx, func(tx *bus.Tx) error {
 			in, err := loadInstance(ctx, tx, id)
 			if err != nil {
 				return err
@@ -195,9 +195,6 @@ func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("saga %s deadline: %w", id, err)
 		}
-	}
-	if len(ids) > 0 {
-		e.cfg.Outbox.Notify()
 	}
 	return len(ids), nil
 }
@@ -219,7 +216,7 @@ func (d *Definition[D]) decode(in *instance) (*D, error) {
 	return &data, nil
 }
 
-func (d *Definition[D]) save(ctx context.Context, tx *sql.Tx, e *Engine, in *instance, data *D) error {
+func (d *Definition[D]) save(ctx context.Context, tx *bus.Tx, e *Engine, in *instance, data *D) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("saga %s: encode data: %w", in.ID, err)
@@ -232,7 +229,7 @@ func (d *Definition[D]) save(ctx context.Context, tx *sql.Tx, e *Engine, in *ins
 // advance runs steps from index from: local steps at once, up to the first
 // command, which it sends before waiting; past the last step the saga is
 // complete.
-func (d *Definition[D]) advance(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, from int) error {
+func (d *Definition[D]) advance(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error {
 	data, err := d.decode(in)
 	if err != nil {
 		return err
@@ -262,7 +259,7 @@ func (d *Definition[D]) advance(ctx context.Context, e *Engine, tx *sql.Tx, in *
 	return d.save(ctx, tx, e, in, data)
 }
 
-func (d *Definition[D]) onReply(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, reply bus.Envelope) error {
+func (d *Definition[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
 	step := d.Steps[min(in.Step, len(d.Steps)-1)]
 	if in.State != Running {
 		return d.lateReply(ctx, e, tx, in, reply)
@@ -301,7 +298,7 @@ func (d *Definition[D]) onReply(ctx context.Context, e *Engine, tx *sql.Tx, in *
 // lateReply handles a reply the saga no longer waits for. A success from a
 // step that has a compensation command, after the saga compensated, means
 // the participant acted late: undo it again.
-func (d *Definition[D]) lateReply(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, reply bus.Envelope) error {
+func (d *Definition[D]) lateReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
 	stepName, _ := commandStep(ctx, tx, reply.CausationID)
 	if err := e.log(ctx, tx, in, "late reply", stepName, reply.Type, reply.ID); err != nil {
 		return err
@@ -325,7 +322,7 @@ func (d *Definition[D]) lateReply(ctx context.Context, e *Engine, tx *sql.Tx, in
 	return nil
 }
 
-func (d *Definition[D]) onDeadline(ctx context.Context, e *Engine, tx *sql.Tx, in *instance) error {
+func (d *Definition[D]) onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, in *instance) error {
 	step := d.Steps[in.Step]
 	if err := e.log(ctx, tx, in, "timeout", step.Name, "", ""); err != nil {
 		return err
@@ -352,7 +349,7 @@ func (d *Definition[D]) onDeadline(ctx context.Context, e *Engine, tx *sql.Tx, i
 
 // compensate runs the compensations of steps from down to 0 and ends the
 // saga Compensated.
-func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *sql.Tx, in *instance, from int) error {
+func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error {
 	data, err := d.decode(in)
 	if err != nil {
 		return err
@@ -383,15 +380,14 @@ func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *sql.Tx, i
 
 // send writes a command to the outbox, records it, and (for a step's own
 // command) makes the saga wait for its reply until the deadline.
-func (e *Engine) send(ctx context.Context, tx *sql.Tx, in *instance, step string, c Command, kind string) error {
+func (e *Engine) send(ctx context.Context, tx *bus.Tx, in *instance, step string, c Command, kind string) error {
 	id := e.cfg.NewID()
 	msg := bus.Message{ID: id, Topic: c.Topic, Type: c.Type, CorrelationID: in.CorrelationID,
 		ReplyTo: e.cfg.RepliesTopic, Payload: c.Payload}
-	if bus.Handling(ctx) == "" { // not caused by a message: say what the transaction did
+	if tx.Handling() == nil { // not caused by a message: say what the transaction did
 		msg.Effect = fmt.Sprintf("%s saga: step %q sends %s %s", in.Type, step, kind, c.Type)
 	}
-	err := e.cfg.Outbox.Write(ctx, tx, msg)
-	if err != nil {
+	if err := tx.Emit(ctx, msg); err != nil {
 		return err
 	}
 	if kind != "compensation command" {

@@ -2,7 +2,6 @@ package saga
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -81,7 +80,7 @@ func unixOrZero(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func insertInstance(ctx context.Context, tx *sql.Tx, in *instance) error {
+func insertInstance(ctx context.Context, tx storage.Execer, in *instance) error {
 	in.Version = 1
 	_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, in.Type, in.CorrelationID, in.State, in.Step,
@@ -96,7 +95,7 @@ func insertInstance(ctx context.Context, tx *sql.Tx, in *instance) error {
 // errConflict means the instance changed since it was loaded.
 var errConflict = errors.New("saga instance changed concurrently")
 
-func updateInstance(ctx context.Context, tx *sql.Tx, in *instance) error {
+func updateInstance(ctx context.Context, tx storage.Execer, in *instance) error {
 	res, err := tx.ExecContext(ctx, `UPDATE saga_instances SET state = ?, step = ?, compensating = ?, awaiting = ?,
 		deadline_at = ?, data = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
 		in.State, in.Step, in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data),
@@ -155,14 +154,14 @@ func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit i
 	return ids, rows.Err()
 }
 
-func (e *Engine) log(ctx context.Context, tx *sql.Tx, in *instance, kind, step, msgType, msgID string) error {
+func (e *Engine) log(ctx context.Context, tx *bus.Tx, in *instance, kind, step, msgType, msgID string) error {
 	switch {
 	case step != "" && msgType != "":
-		bus.Note(ctx, "%s saga: %s %s (step %q)", in.Type, kind, msgType, step)
+		tx.Note("%s saga: %s %s (step %q)", in.Type, kind, msgType, step)
 	case step != "":
-		bus.Note(ctx, "%s saga: %s %q", in.Type, kind, step)
+		tx.Note("%s saga: %s %q", in.Type, kind, step)
 	default:
-		bus.Note(ctx, "%s saga: %s", in.Type, kind)
+		tx.Note("%s saga: %s", in.Type, kind)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO saga_log (saga_id, at, step, kind, message_type, message_id)
 		VALUES (?, ?, ?, ?, ?, ?)`, in.ID, e.cfg.Now().UnixNano(), step, kind, msgType, msgID)

@@ -2,10 +2,10 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 
+	"sagalab/bus"
 	"sagalab/modules/customer/contract"
 	"sagalab/storage/eventstore"
 )
@@ -22,7 +22,7 @@ func longCustomer(b *testing.B, n int, snapshotEvery int) (*Module, string) {
 		b.Fatal(err)
 	}
 	for done := 1; done < n; {
-		err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		err := m.out.Write(ctx, func(tx *bus.Tx) error {
 			c, err := m.repo.load(ctx, tx, id)
 			if err != nil {
 				return err

@@ -10,7 +10,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,7 +139,7 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 		contract.CreatedEvent{CustomerID: c.ID, Name: name, CreditLimit: creditLimit, CreatedAt: m.now()})
 	created.Effect = fmt.Sprintf("stream %s started: customer %s, credit limit %s", c.ID, name, creditLimit)
 	var pos bus.Position
-	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := m.out.Write(ctx, func(tx *bus.Tx) error {
 		if err := m.repo.save(ctx, tx, c, []eventstore.NewEvent{created}); err != nil {
 			return err
 		}
@@ -151,7 +150,6 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 	if err != nil {
 		return "", bus.Position{}, fmt.Errorf("create customer: %w", err)
 	}
-	m.out.Notify()
 	return c.ID, pos, nil
 }
 

@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -51,7 +50,7 @@ func run(t fataler, m *Module, customerID string, ops []op) {
 	ctx := context.Background()
 	for i, o := range ops {
 		cause := bus.Envelope{ID: fmt.Sprintf("msg-%d", i), CorrelationID: o.order}
-		err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		err := m.out.Write(ctx, func(tx *bus.Tx) error {
 			if o.release {
 				_, err := m.releaseCredit(ctx, tx, cause, customerID, o.order)
 				return err
@@ -179,7 +178,7 @@ func TestOldSnapshotSchemaIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, m, id, []op{{order: "o1", total: 3_00}, {order: "o2", total: 2_00}, {order: "o3", total: 1_00}})
-	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error { // a snapshot written by an older sagalab
+	err = m.out.Write(ctx, func(tx *bus.Tx) error { // a snapshot written by an older sagalab
 		_, err := tx.ExecContext(ctx, `UPDATE snapshots SET schema_version = 0, data = '{"reserved": 999999, "version": 4}'`)
 		return err
 	})
@@ -222,7 +221,7 @@ func TestStateBasedDataRefused(t *testing.T) {
 	if _, err := db.Reader().ExecContext(ctx, "SELECT 1"); err != nil {
 		t.Fatal(err)
 	}
-	err = db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err = db.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO customers (id, name, credit_limit, created_at) VALUES ('c1', 'Old', 100, 1)`)
 		return err
 	})
@@ -258,7 +257,7 @@ func TestCacheIgnoresRolledBackAppends(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("the handler failed after the append")
-	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err = m.out.Write(ctx, func(tx *bus.Tx) error {
 		if _, err := m.reserveCredit(ctx, tx, bus.Envelope{ID: "x", CorrelationID: "a"}, id, "a", 9_00); err != nil {
 			return err
 		}
@@ -269,7 +268,7 @@ func TestCacheIgnoresRolledBackAppends(t *testing.T) {
 	}
 	// Another writer (not this repository, so not its cache) takes the
 	// version "a" had.
-	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err = m.out.Write(ctx, func(tx *bus.Tx) error {
 		_, err := m.events.Append(ctx, tx, id, 1, eventstore.NewEvent{Type: contract.CustomerCreditReserved,
 			Data: contract.CreditReserved{CustomerID: id, OrderID: "b", OrderTotal: 2_00}})
 		return err
@@ -281,7 +280,7 @@ func TestCacheIgnoresRolledBackAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err = m.out.Write(ctx, func(tx *bus.Tx) error {
 		c, err := m.repo.load(ctx, tx, id)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -29,7 +28,7 @@ const maxAttempts = 5
 
 // command runs decide on a fresh load of customer id and saves the events it
 // returns, retrying when another writer appended to the stream in between.
-func (m *Module) command(ctx context.Context, tx *sql.Tx, id string,
+func (m *Module) command(ctx context.Context, tx *bus.Tx, id string,
 	decide func(c *Customer, prior *Reservation) []eventstore.NewEvent, orderID string) (*Customer, *Reservation, error) {
 	for attempt := 1; ; attempt++ {
 		c, err := m.repo.load(ctx, tx, id)
@@ -57,14 +56,14 @@ func (m *Module) command(ctx context.Context, tx *sql.Tx, id string,
 
 // reserveCredit is local transaction T2 of the Create Order saga: it
 // reserves total for orderID if the customer's available credit allows.
-func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, customerID, orderID string, total money.Money) (outcome, error) {
+func (m *Module) reserveCredit(ctx context.Context, tx *bus.Tx, cause bus.Envelope, customerID, orderID string, total money.Money) (outcome, error) {
 	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
 	c, r, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
 		return decideReserve(c, prior, orderID, total, why)
 	}, orderID)
 	switch {
 	case errors.Is(err, contract.ErrNotFound):
-		bus.Note(ctx, "no customer %s: nothing to reserve", customerID)
+		tx.Note("no customer %s: nothing to reserve", customerID)
 		return outcomeUnknownCustomer, nil
 	case err != nil:
 		return 0, err
@@ -73,20 +72,20 @@ func (m *Module) reserveCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelo
 	}
 	switch r.State {
 	case Reserved:
-		bus.Note(ctx, "reserved %s for order %s: %s of %s left (CustomerCreditReserved appended)",
+		tx.Note("reserved %s for order %s: %s of %s left (CustomerCreditReserved appended)",
 			total, orderID, c.Available(), c.CreditLimit)
 		return outcomeReserved, nil
 	case Failed:
-		bus.Note(ctx, "order %s needs %s, only %s available: nothing reserved", orderID, total, c.Available())
+		tx.Note("order %s needs %s, only %s available: nothing reserved", orderID, total, c.Available())
 		return outcomeInsufficient, nil
 	}
-	bus.Note(ctx, "order %s was released before: its late reservation is refused", orderID)
+	tx.Note("order %s was released before: its late reservation is refused", orderID)
 	return outcomeClosed, nil
 }
 
 // releaseCredit is the compensation of reserveCredit: it gives back what
 // orderID holds, and returns the amount freed.
-func (m *Module) releaseCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelope, customerID, orderID string) (money.Money, error) {
+func (m *Module) releaseCredit(ctx context.Context, tx *bus.Tx, cause bus.Envelope, customerID, orderID string) (money.Money, error) {
 	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
 	var freed money.Money
 	var first bool
@@ -96,16 +95,16 @@ func (m *Module) releaseCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelo
 	}, orderID)
 	switch {
 	case errors.Is(err, contract.ErrNotFound):
-		bus.Note(ctx, "no customer %s: nothing to release", customerID)
+		tx.Note("no customer %s: nothing to release", customerID)
 		return 0, nil // nothing was ever reserved by a customer that does not exist
 	case err != nil:
 		return 0, err
 	case freed > 0:
-		bus.Note(ctx, "released %s of order %s: %s available (CustomerCreditReleased appended)", freed, orderID, c.Available())
+		tx.Note("released %s of order %s: %s available (CustomerCreditReleased appended)", freed, orderID, c.Available())
 	case first:
-		bus.Note(ctx, "nothing reserved for order %s yet: release recorded, a late reservation will be refused", orderID)
+		tx.Note("nothing reserved for order %s yet: release recorded, a late reservation will be refused", orderID)
 	default:
-		bus.Note(ctx, "order %s holds no credit: nothing to release", orderID)
+		tx.Note("order %s holds no credit: nothing to release", orderID)
 	}
 	return freed, nil
 }
@@ -113,7 +112,7 @@ func (m *Module) releaseCredit(ctx context.Context, tx *sql.Tx, cause bus.Envelo
 // onOrderEvent is the choreography side: the Customer service reacts to the
 // Order service's events for orders whose saga is choreographed. Its own
 // events, appended to the customer's stream, are the messages it publishes.
-func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+func (m *Module) onOrderEvent(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 	switch env.Type {
 	case ordercontract.OrderCreated:
 		var e ordercontract.CreatedEvent
@@ -121,7 +120,7 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 			return err
 		}
 		if e.SagaMode != ordercontract.Choreography {
-			bus.Note(ctx, "orchestrated order: wait for the ReserveCredit command")
+			tx.Note("orchestrated order: wait for the ReserveCredit command")
 			return nil
 		}
 		out, err := m.reserveCredit(ctx, tx, env, e.CustomerID, e.OrderID, e.OrderTotal)
@@ -129,7 +128,7 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 			return err
 		}
 		// No customer, no stream: the answer is a plain message.
-		return m.out.Write(ctx, tx, env.Caused(contract.EventsTopic, contract.CustomerValidationFailed,
+		return tx.Emit(ctx, env.Caused(contract.EventsTopic, contract.CustomerValidationFailed,
 			contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonUnknownCustomer}))
 	case ordercontract.OrderCancelled:
 		var e ordercontract.CancelledEvent
@@ -137,7 +136,7 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 			return err
 		}
 		if e.SagaMode != ordercontract.Choreography {
-			bus.Note(ctx, "orchestrated order: the Cancel Order saga will send ReleaseCredit")
+			tx.Note("orchestrated order: the Cancel Order saga will send ReleaseCredit")
 			return nil
 		}
 		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
@@ -150,7 +149,7 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 		// A saga that timed out may have reserved credit, or may yet: give it
 		// back now, or refuse it when it comes.
 		if e.SagaMode != ordercontract.Choreography || e.Reason != ordercontract.ReasonTimeout {
-			bus.Note(ctx, "rejected for %s: no credit to release", e.Reason)
+			tx.Note("rejected for %s: no credit to release", e.Reason)
 			return nil
 		}
 		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
@@ -161,13 +160,13 @@ func (m *Module) onOrderEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope)
 
 // onCommand is the orchestration side: the Customer service carries out
 // commands and replies to the topic each command names.
-func (m *Module) onCommand(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+func (m *Module) onCommand(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 	reply := func(typ string, payload any) error {
 		if env.ReplyTo == "" {
 			m.log.Warn("command without a reply topic", "type", env.Type, "id", env.ID)
 			return nil
 		}
-		return m.out.Write(ctx, tx, env.Caused(env.ReplyTo, typ, payload))
+		return tx.Emit(ctx, env.Caused(env.ReplyTo, typ, payload))
 	}
 	switch env.Type {
 	case contract.ReserveCredit:

@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"sagalab/bus"
@@ -60,7 +59,7 @@ CREATE TABLE reservation_view (
 
 // refuseStateBasedData refuses a customer.db that holds customers in the
 // state-based format: their history was never recorded as events.
-func refuseStateBasedData(ctx context.Context, tx *sql.Tx) error {
+func refuseStateBasedData(ctx context.Context, tx *storage.Tx) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&n); err != nil {
 		return err

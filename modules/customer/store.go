@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"sagalab/bus"
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/storage"
@@ -79,7 +80,7 @@ func (r repository) loadAt(ctx context.Context, q storage.Querier, id string, up
 
 // save appends events to c's stream if it is still at c.Version, applies
 // them to c and to the projections, and saves a snapshot when one is due.
-func (r repository) save(ctx context.Context, tx *sql.Tx, c *Customer, events []eventstore.NewEvent) error {
+func (r repository) save(ctx context.Context, tx *bus.Tx, c *Customer, events []eventstore.NewEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -135,7 +136,7 @@ func (c *cache) put(cust *Customer) {
 }
 
 // project updates the projections with event e, c being the state after it.
-func project(ctx context.Context, tx *sql.Tx, c *Customer, e eventstore.Event) error {
+func project(ctx context.Context, tx storage.Execer, c *Customer, e eventstore.Event) error {
 	var err error
 	switch e.Type {
 	case contract.CustomerCreated:
@@ -164,7 +165,7 @@ func project(ctx context.Context, tx *sql.Tx, c *Customer, e eventstore.Event) e
 }
 
 // reservation returns the decision taken on orderID's credit, if any.
-func reservation(ctx context.Context, tx *sql.Tx, orderID string) (*Reservation, error) {
+func reservation(ctx context.Context, tx storage.Querier, orderID string) (*Reservation, error) {
 	var r Reservation
 	var amount int64
 	err := tx.QueryRowContext(ctx, `SELECT order_id, customer_id, amount, state FROM reservation_view WHERE order_id = ?`,

@@ -61,23 +61,23 @@ var ErrNotFound = errors.New("customer not in the view")
 
 // Apply updates the view with one event, inside tx. Events may come in any
 // order and more than once: the result is the same.
-func (v *View) Apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+func (v *View) Apply(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 	if err := apply(ctx, tx, env); err != nil {
 		return err
 	}
 	switch env.Type {
 	case customercontract.CustomerCreated:
-		bus.Note(ctx, "view: customer document created")
+		tx.Note("view: customer document created")
 	case ordercontract.OrderCreated, ordercontract.OrderApproved, ordercontract.OrderRejected, ordercontract.OrderCancelled:
 		state, _ := orderState(env.Type)
-		bus.Note(ctx, "view: order %s shown %s (unless already later)", env.CorrelationID, state)
+		tx.Note("view: order %s shown %s (unless already later)", env.CorrelationID, state)
 	default:
-		bus.Note(ctx, "view: nothing to show; position %s read", env.At())
+		tx.Note("view: nothing to show; position %s read", env.At())
 	}
 	return advance(ctx, tx, env.At())
 }
 
-func apply(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+func apply(ctx context.Context, tx storage.Execer, env bus.Envelope) error {
 	switch env.Type {
 	case customercontract.CustomerCreated:
 		var e customercontract.CreatedEvent
@@ -131,7 +131,7 @@ func orderState(eventType string) (ordercontract.State, int) {
 
 // advance records that the event at p was applied and moves the topic's
 // contiguous position forward over any early arrivals it joins.
-func advance(ctx context.Context, tx *sql.Tx, p bus.Position) error {
+func advance(ctx context.Context, tx storage.ReadWriter, p bus.Position) error {
 	if p.N <= 0 {
 		return nil
 	}
@@ -284,7 +284,7 @@ func (v *View) WaitFor(ctx context.Context, timeout time.Duration, positions ...
 // StartAt makes the view in db treat every position of topic up to n as
 // read: a rebuild from a log whose older events were pruned starts there.
 func StartAt(ctx context.Context, db *storage.DB, p bus.Position) error {
-	return db.WriteTx(ctx, func(tx *sql.Tx) error {
+	return db.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto) VALUES (?, ?)
 			ON CONFLICT (topic) DO UPDATE SET upto = max(upto, excluded.upto)`, p.Topic, p.N)
 		return err
@@ -294,7 +294,7 @@ func StartAt(ctx context.Context, db *storage.DB, p bus.Position) error {
 // ApplyBatch applies events to the view in db in one transaction: the way a
 // rebuild feeds the view from the source modules' logs.
 func ApplyBatch(ctx context.Context, db *storage.DB, events []bus.Envelope) error {
-	return db.WriteTx(ctx, func(tx *sql.Tx) error {
+	return db.WriteTx(ctx, func(tx *storage.Tx) error {
 		for _, e := range events {
 			if err := apply(ctx, tx, e); err != nil {
 				return err

@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -97,7 +96,7 @@ func snapshot(t fataler, v *View, customers int) ([]any, []bus.Position) {
 
 func applyEach(t fataler, v *View, evs []bus.Envelope) {
 	for _, e := range evs {
-		if err := v.db.WriteTx(context.Background(), func(tx *sql.Tx) error { return v.Apply(context.Background(), tx, e) }); err != nil {
+		if err := ApplyBatch(context.Background(), v.db, []bus.Envelope{e}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,7 +11,6 @@ package monolith
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -136,9 +135,9 @@ func (s *Store) Commits() int64 { return s.commits.Load() }
 
 // write runs fn in one local transaction, counts its commit and tells the
 // observer what it did. fn describes its steps with note.
-func (s *Store) write(ctx context.Context, kind, id string, fn func(tx *sql.Tx, note func(string, ...any)) error) error {
+func (s *Store) write(ctx context.Context, kind, id string, fn func(tx *storage.Tx, note func(string, ...any)) error) error {
 	c := Commit{Kind: kind, ID: id}
-	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		c.Notes = append(c.Notes[:0], "BEGIN")
 		return fn(tx, func(format string, args ...any) { c.Notes = append(c.Notes, fmt.Sprintf(format, args...)) })
 	})

@@ -9,6 +9,7 @@ import (
 
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
+	"sagalab/storage"
 )
 
 // CreateCustomer adds a customer and returns its id.
@@ -23,7 +24,7 @@ func (s *Store) CreateCustomer(ctx context.Context, name string, creditLimit mon
 		return "", invalid("creditLimit: %s is not from 0.00 to %s", creditLimit, money.Max)
 	}
 	id := s.newID("customer")
-	err := s.write(ctx, "customer", id, func(tx *sql.Tx, note func(string, ...any)) error {
+	err := s.write(ctx, "customer", id, func(tx *storage.Tx, note func(string, ...any)) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO customers (id, name, credit_limit, created_at) VALUES (?, ?, ?, ?)`,
 			id, name, creditLimit, s.now().UnixNano())
 		note("INSERT customer %s (%s), credit limit %s", id, name, creditLimit)
@@ -50,7 +51,7 @@ func (s *Store) PlaceOrder(ctx context.Context, customerID string, total money.M
 	}
 	now := s.now()
 	o := ordercontract.Order{ID: s.newID("order"), CustomerID: customerID, OrderTotal: total, CreatedAt: now, UpdatedAt: now}
-	err := s.write(ctx, "order", o.ID, func(tx *sql.Tx, note func(string, ...any)) error {
+	err := s.write(ctx, "order", o.ID, func(tx *storage.Tx, note func(string, ...any)) error {
 		var limit, reserved money.Money
 		err := tx.QueryRowContext(ctx, `SELECT credit_limit, reserved FROM customers WHERE id = ?`, customerID).Scan(&limit, &reserved)
 		switch {
@@ -93,7 +94,7 @@ func (s *Store) PlaceOrder(ctx context.Context, customerID string, total money.M
 // ordercontract.ErrNotFound for an unknown one.
 func (s *Store) Cancel(ctx context.Context, id string) (ordercontract.Order, error) {
 	var o ordercontract.Order
-	err := s.write(ctx, "cancel", id, func(tx *sql.Tx, note func(string, ...any)) error {
+	err := s.write(ctx, "cancel", id, func(tx *storage.Tx, note func(string, ...any)) error {
 		var err error
 		if o, err = order(ctx, tx, id); err != nil {
 			return err

@@ -2,7 +2,6 @@ package order
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 
 	"sagalab/bus"
@@ -13,7 +12,7 @@ import (
 // onCustomerEvent is the choreography side of the Create Order saga: the
 // Customer service's outcome approves or rejects the order (local
 // transaction T3).
-func (m *Module) onCustomerEvent(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+func (m *Module) onCustomerEvent(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 	var to contract.State
 	var reason string
 	switch env.Type {
@@ -36,7 +35,7 @@ func (m *Module) onCustomerEvent(ctx context.Context, tx *sql.Tx, env bus.Envelo
 	if err != nil || o.SagaMode != contract.Choreography {
 		// An orchestrated order hears from the Customer service by reply;
 		// its events are for whoever watches.
-		bus.Note(ctx, "orchestrated order: the orchestrator acts on the reply, not on this event")
+		tx.Note("orchestrated order: the orchestrator acts on the reply, not on this event")
 		return ignoreNotFound(err)
 	}
 	return m.finish(ctx, tx, &env, e.OrderID, to, reason)

@@ -2,9 +2,9 @@ package order
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
+	"sagalab/bus"
 	"sagalab/modules/order/contract"
 )
 
@@ -36,11 +36,7 @@ func (m *Module) watchDeadlines() {
 // ExpireNow times out the overdue sagas at once, for runs that start
 // without the background watcher.
 func (m *Module) ExpireNow(ctx context.Context) error {
-	if err := m.expire(ctx); err != nil {
-		return err
-	}
-	m.out.Notify()
-	return nil
+	return m.expire(ctx)
 }
 
 // expire times out the overdue sagas: orchestrated ones through the saga
@@ -53,7 +49,7 @@ func (m *Module) expire(ctx context.Context) error {
 	if err != nil || len(overdue) == 0 {
 		return err
 	}
-	err = m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	return m.out.Write(ctx, func(tx *bus.Tx) error {
 		for _, o := range overdue {
 			m.log.Info("saga timed out", "order", o.ID, "mode", o.SagaMode)
 			if err := m.finish(ctx, tx, nil, o.ID, contract.Rejected, contract.ReasonTimeout); err != nil {
@@ -62,9 +58,4 @@ func (m *Module) expire(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	m.out.Notify()
-	return nil
 }

@@ -2,7 +2,6 @@ package order
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -171,7 +170,7 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 	o := contract.Order{ID: m.cfg.NewID(), CustomerID: customerID, OrderTotal: total, State: contract.Pending,
 		SagaMode: mode, CreatedAt: now, UpdatedAt: now}
 	var pos bus.Position
-	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := m.out.Write(ctx, func(tx *bus.Tx) error {
 		var err error
 		if mode == contract.Orchestration {
 			err = m.startSaga(ctx, tx, CreateOrderSaga, o)
@@ -187,17 +186,16 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 	if err != nil {
 		return contract.Order{}, bus.Position{}, fmt.Errorf("create order: %w", err)
 	}
-	m.out.Notify()
 	return o, pos, nil
 }
 
 // insertOrder stores a new order and emits OrderCreated. deadline is when a
 // choreographed saga times out (unix ns), 0 for none.
-func (m *Module) insertOrder(ctx context.Context, tx *sql.Tx, o contract.Order, deadline int64) error {
+func (m *Module) insertOrder(ctx context.Context, tx *bus.Tx, o contract.Order, deadline int64) error {
 	if err := m.store.insert(ctx, tx, o, deadline); err != nil {
 		return err
 	}
-	return m.out.Write(ctx, tx, bus.Message{
+	return tx.Emit(ctx, bus.Message{
 		Topic: contract.EventsTopic, Type: contract.OrderCreated, CorrelationID: o.ID,
 		Payload: contract.CreatedEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
 		Effect:  fmt.Sprintf("order %s stored PENDING, %s, for customer %s", o.ID, o.OrderTotal, o.CustomerID),
@@ -219,7 +217,7 @@ func (m *Module) Cancel(ctx context.Context, id string) (contract.Order, error) 
 func (m *Module) cancel(ctx context.Context, id string) (contract.Order, bus.Position, error) {
 	var o contract.Order
 	var pos bus.Position
-	err := m.db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := m.out.Write(ctx, func(tx *bus.Tx) error {
 		var err error
 		if o, err = m.store.get(ctx, tx, id); err != nil {
 			return err
@@ -244,12 +242,11 @@ func (m *Module) cancel(ctx context.Context, id string) (contract.Order, bus.Pos
 	if err != nil {
 		return contract.Order{}, bus.Position{}, err
 	}
-	m.out.Notify()
 	return o, pos, nil
 }
 
 // cancelOrder moves an APPROVED order to CANCELLED and emits OrderCancelled.
-func (m *Module) cancelOrder(ctx context.Context, tx *sql.Tx, id string) (contract.Order, error) {
+func (m *Module) cancelOrder(ctx context.Context, tx *bus.Tx, id string) (contract.Order, error) {
 	o, moved, err := m.store.transition(ctx, tx, id, contract.Approved, contract.Cancelled, "")
 	if err != nil {
 		return contract.Order{}, err
@@ -257,7 +254,7 @@ func (m *Module) cancelOrder(ctx context.Context, tx *sql.Tx, id string) (contra
 	if !moved {
 		return contract.Order{}, fmt.Errorf("order %s is %s: %w", id, o.State, ErrNotApproved)
 	}
-	return o, m.out.Write(ctx, tx, bus.Message{
+	return o, tx.Emit(ctx, bus.Message{
 		Topic: contract.EventsTopic, Type: contract.OrderCancelled, CorrelationID: o.ID,
 		Payload: contract.CancelledEvent{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal, SagaMode: o.SagaMode},
 		Effect:  fmt.Sprintf("order %s APPROVED -> CANCELLED", o.ID),
@@ -299,8 +296,9 @@ func (m *Module) FindOrders(ctx context.Context, f contract.Filter) ([]contract.
 
 // finish moves a PENDING order to its final state and emits the matching
 // event, in tx. It does nothing to an order that is no longer PENDING, so a
-// duplicate or late message is harmless.
-func (m *Module) finish(ctx context.Context, tx *sql.Tx, cause *bus.Envelope, id string, to contract.State, reason string) error {
+// duplicate or late message is harmless. cause is the event that decided
+// it, in choreography; nil when a saga step or a timeout decides.
+func (m *Module) finish(ctx context.Context, tx *bus.Tx, cause *bus.Envelope, id string, to contract.State, reason string) error {
 	o, moved, err := m.store.transition(ctx, tx, id, contract.Pending, to, reason)
 	if errors.Is(err, contract.ErrNotFound) {
 		m.log.Warn("saga message for an unknown order", "order", id)
@@ -313,7 +311,7 @@ func (m *Module) finish(ctx context.Context, tx *sql.Tx, cause *bus.Envelope, id
 	if reason != "" {
 		change += " (" + reason + ")"
 	}
-	bus.Note(ctx, "%s", change)
+	tx.Note("%s", change)
 	msg := bus.Message{Topic: contract.EventsTopic, CorrelationID: o.ID, Effect: change}
 	if cause != nil {
 		msg = cause.Caused(contract.EventsTopic, "", nil)
@@ -329,7 +327,7 @@ func (m *Module) finish(ctx context.Context, tx *sql.Tx, cause *bus.Envelope, id
 	default:
 		return fmt.Errorf("finish order %s: unexpected state %s", id, to)
 	}
-	return m.out.Write(ctx, tx, msg)
+	return tx.Emit(ctx, msg)
 }
 
 // CountPending returns how many orders are still PENDING.

@@ -2,7 +2,6 @@ package order
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"sagalab/bus"
@@ -49,13 +48,13 @@ func (m *Module) registerSagas() {
 		Steps: []saga.Step[orderSagaData]{
 			{
 				Name: "create order",
-				Local: func(ctx context.Context, tx *sql.Tx, d *orderSagaData) error {
+				Local: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
 					now := m.cfg.Now()
 					return m.insertOrder(ctx, tx, contract.Order{ID: d.OrderID, CustomerID: d.CustomerID,
 						OrderTotal: d.OrderTotal, State: contract.Pending, SagaMode: contract.Orchestration,
 						CreatedAt: now, UpdatedAt: now}, 0)
 				},
-				Compensation: func(ctx context.Context, tx *sql.Tx, d *orderSagaData) error {
+				Compensation: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
 					return m.finish(ctx, tx, nil, d.OrderID, contract.Rejected, d.RejectionReason)
 				},
 			},
@@ -71,7 +70,7 @@ func (m *Module) registerSagas() {
 			},
 			{
 				Name: "approve order",
-				Local: func(ctx context.Context, tx *sql.Tx, d *orderSagaData) error {
+				Local: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
 					return m.finish(ctx, tx, nil, d.OrderID, contract.Approved, "")
 				},
 			},
@@ -86,7 +85,7 @@ func (m *Module) registerSagas() {
 		Steps: []saga.Step[orderSagaData]{
 			{
 				Name: "cancel order",
-				Local: func(ctx context.Context, tx *sql.Tx, d *orderSagaData) error {
+				Local: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
 					_, err := m.cancelOrder(ctx, tx, d.OrderID)
 					return err
 				},
@@ -102,7 +101,7 @@ func (m *Module) registerSagas() {
 }
 
 // startSaga starts a saga of typ for order o inside tx.
-func (m *Module) startSaga(ctx context.Context, tx *sql.Tx, typ string, o contract.Order) error {
+func (m *Module) startSaga(ctx context.Context, tx *bus.Tx, typ string, o contract.Order) error {
 	_, err := saga.Start(ctx, m.sagas, tx, typ, o.ID,
 		orderSagaData{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal})
 	if err != nil {

@@ -2,7 +2,6 @@ package order
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -56,7 +55,7 @@ func startWithFake(t *testing.T, reply string) (*Module, *fakeCustomer) {
 	fake := &fakeCustomer{reply: reply}
 	fakeOut := b.Outbox(customercontract.Module, fakeDB)
 	b.Subscribe(customercontract.Module, customercontract.CommandsTopic, fakeDB, fakeOut,
-		func(ctx context.Context, tx *sql.Tx, env bus.Envelope) error {
+		func(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 			fake.mu.Lock()
 			fake.commands = append(fake.commands, env)
 			fake.mu.Unlock()
@@ -68,7 +67,7 @@ func startWithFake(t *testing.T, reply string) (*Module, *fakeCustomer) {
 			if env.Type == customercontract.ReleaseCredit {
 				typ = customercontract.CustomerCreditReleased
 			}
-			return fakeOut.Write(ctx, tx, env.Caused(env.ReplyTo, typ,
+			return tx.Emit(ctx, env.Caused(env.ReplyTo, typ,
 				customercontract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: "scripted"}))
 		})
 	if err := b.Start(ctx); err != nil {

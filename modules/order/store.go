@@ -30,7 +30,7 @@ func scanOrder(row interface{ Scan(...any) error }) (contract.Order, error) {
 	return o, nil
 }
 
-func (s store) insert(ctx context.Context, tx *sql.Tx, o contract.Order, deadline int64) error {
+func (s store) insert(ctx context.Context, tx storage.Execer, o contract.Order, deadline int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO orders (id, customer_id, total, state, saga_mode, deadline_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, o.ID, o.CustomerID, o.OrderTotal, o.State, o.SagaMode,
 		deadline, o.CreatedAt.UnixNano(), o.UpdatedAt.UnixNano())
@@ -71,7 +71,7 @@ func (s store) list(ctx context.Context, q storage.Querier, clause string, args 
 
 // transition moves order id from state from to state to, with reason. It
 // returns the order as it is afterwards and whether it moved.
-func (s store) transition(ctx context.Context, tx *sql.Tx, id string, from, to contract.State, reason string) (contract.Order, bool, error) {
+func (s store) transition(ctx context.Context, tx storage.ReadWriter, id string, from, to contract.State, reason string) (contract.Order, bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = ?, rejection_reason = ?, deadline_at = 0, updated_at = ?
 		WHERE id = ? AND state = ?`, to, reason, s.now().UnixNano(), id, from)
 	if err != nil {

@@ -2,9 +2,10 @@ package eventstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
+
+	"sagalab/bus"
 )
 
 // BenchmarkAppend appends events to one stream, one per transaction or in
@@ -12,7 +13,7 @@ import (
 func BenchmarkAppend(b *testing.B) {
 	for _, batch := range []int{1, 100} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			s, db := openStore(b)
+			s, _ := openStore(b)
 			ctx := context.Background()
 			events := make([]NewEvent, batch)
 			for i := range events {
@@ -21,7 +22,7 @@ func BenchmarkAppend(b *testing.B) {
 			var version int64
 			b.ResetTimer()
 			for range b.N {
-				err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+				err := s.out.Write(ctx, func(tx *bus.Tx) error {
 					_, err := s.Append(ctx, tx, "bench", version, events...)
 					return err
 				})

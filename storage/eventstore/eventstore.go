@@ -116,9 +116,10 @@ func (s *Store) Version(ctx context.Context, q storage.Querier, stream string) (
 }
 
 // Append adds events to stream inside tx, if the stream is still at
-// expectedVersion; otherwise it returns a *ConcurrencyError. It returns the
+// expectedVersion; otherwise it returns a *ConcurrencyError. The events
+// are messages tx emits to the store's outbox. It returns the
 // events as stored, with their versions.
-func (s *Store) Append(ctx context.Context, tx *sql.Tx, stream string, expectedVersion int64, events ...NewEvent) ([]Event, error) {
+func (s *Store) Append(ctx context.Context, tx *bus.Tx, stream string, expectedVersion int64, events ...NewEvent) ([]Event, error) {
 	actual, err := s.Version(ctx, tx, stream)
 	if err != nil {
 		return nil, err
@@ -141,7 +142,7 @@ func (s *Store) Append(ctx context.Context, tx *sql.Tx, stream string, expectedV
 		stored[i] = Event{Stream: stream, Version: v, Type: e.Type, Data: data, MessageID: id,
 			CorrelationID: e.CorrelationID, CausationID: e.CausationID, At: now}
 	}
-	if err := s.out.Write(ctx, tx, msgs...); err != nil {
+	if err := tx.Emit(ctx, msgs...); err != nil {
 		return nil, fmt.Errorf("append to stream %s: %w", stream, err)
 	}
 	return stored, nil
@@ -204,7 +205,7 @@ type Snapshot struct {
 
 // SaveSnapshot stores the state of stream at version, replacing an older
 // snapshot.
-func (s *Store) SaveSnapshot(ctx context.Context, tx *sql.Tx, stream string, version int64, schema int, state any) error {
+func (s *Store) SaveSnapshot(ctx context.Context, tx storage.Execer, stream string, version int64, schema int, state any) error {
 	data, err := json.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("encode snapshot of %s: %w", stream, err)

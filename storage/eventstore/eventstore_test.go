@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -36,7 +35,7 @@ type counted struct {
 func TestAppendAndLoad(t *testing.T) {
 	s, db := openStore(t)
 	ctx := context.Background()
-	err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := s.out.Write(ctx, func(tx *bus.Tx) error {
 		if _, err := s.Append(ctx, tx, "a", 0, NewEvent{Type: "Added", Data: counted{1}}, NewEvent{Type: "Added", Data: counted{2}}); err != nil {
 			return err
 		}
@@ -66,7 +65,7 @@ func TestAppendAndLoad(t *testing.T) {
 // Two appends at the same expected version: exactly one wins, the other
 // gets a ConcurrencyError naming the actual version.
 func TestAppendConflict(t *testing.T) {
-	s, db := openStore(t)
+	s, _ := openStore(t)
 	ctx := context.Background()
 	var wins, conflicts atomic.Int32
 	var wg sync.WaitGroup
@@ -74,7 +73,7 @@ func TestAppendConflict(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+			err := s.out.Write(ctx, func(tx *bus.Tx) error {
 				_, err := s.Append(ctx, tx, "a", 0, NewEvent{Type: "Added", Data: counted{1}})
 				return err
 			})
@@ -113,7 +112,7 @@ func TestConcurrentWritersRetry(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				err = db.WriteTx(ctx, func(tx *sql.Tx) error {
+				err = s.out.Write(ctx, func(tx *bus.Tx) error {
 					_, err := s.Append(ctx, tx, "counter", v, NewEvent{Type: "Incremented", Data: counted{int(v) + 1}})
 					return err
 				})
@@ -154,7 +153,7 @@ func TestSnapshots(t *testing.T) {
 	if _, ok, err := s.LatestSnapshot(ctx, db.Reader(), "a"); ok || err != nil {
 		t.Fatalf("snapshot of a new stream: %v, %v", ok, err)
 	}
-	err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+	err := s.out.Write(ctx, func(tx *bus.Tx) error {
 		if err := s.SaveSnapshot(ctx, tx, "a", 5, 1, counted{5}); err != nil {
 			return err
 		}

@@ -1,0 +1,65 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Tx is one local transaction on a module's file, as WriteTx hands it to its
+// function. It offers statements and an after-commit hook, not Commit or
+// Rollback: WriteTx ends the transaction when the function returns.
+type Tx struct {
+	tx       *sql.Tx
+	onCommit []func()
+}
+
+// ExecContext runs a statement that returns no rows.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query that returns rows.
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// PrepareContext prepares a statement for use within the transaction.
+func (t *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, query)
+}
+
+// OnCommit registers f to run once the transaction has committed (never if
+// it rolls back), after WriteTx's COMMIT and before WriteTx returns. Hooks
+// run in the order they were registered; they must not block.
+func (t *Tx) OnCommit(f func()) { t.onCommit = append(t.onCommit, f) }
+
+// committed runs the after-commit hooks.
+func (t *Tx) committed() {
+	for _, f := range t.onCommit {
+		f()
+	}
+}
+
+// Querier is what the reader pool (*sql.DB) and a transaction offer for
+// reading.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Execer is what a transaction offers for writing.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// ReadWriter is a transaction's reads and writes: what code that changes
+// tables needs, whether it is given a *Tx or a wrapper of one.
+type ReadWriter interface {
+	Querier
+	Execer
+}
