@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,24 +73,8 @@ type ObserverFunc func(Delivery)
 // Handled calls f(d).
 func (f ObserverFunc) Handled(d Delivery) { f(d) }
 
-// Delivery is one message handled by one consumer.
-type Delivery struct {
-	Envelope
-	Consumer string
-	// Duplicate is true when the consumer had handled the message before
-	// and ignored this copy.
-	Duplicate bool
-	// Ignored is true when the consumer does not handle messages of this
-	// type: it was acknowledged with no transaction.
-	Ignored bool
-	// Effect is what the consumer's local transaction changed, as its
-	// handler noted (see Note).
-	Effect string
-	At     time.Time
-}
-
 // Handler is a consumer's reaction to a message: it runs inside the
-// consumer's local transaction, may change the module's tables and may write
+// consumer's local transaction, may change the module's tables and may emit
 // messages to the module's outbox through tx.
 type Handler func(ctx context.Context, tx *Tx, env Envelope) error
 
@@ -103,13 +86,14 @@ type Bus struct {
 	router *message.Router
 	faults *faultInjector
 
-	mu        sync.Mutex
-	outboxes  map[string]*Outbox
-	consumers map[string]map[string]bool // topic -> consumer names
-	gates     map[string]*gate           // consumer -> pause gate
-	// deliverers and backlog serve step mode (DeliverNext).
-	deliverers map[string][]deliverer // topic -> consumers, by name
-	backlog    []held
+	mu             sync.Mutex
+	outboxes       map[string]*Outbox
+	consumers      map[string]map[string]bool // topic -> consumer names
+	gates          map[string]*gate           // consumer -> pause gate
+	consumerByName map[string]*Consumer
+	topicConsumers map[string][]*Consumer // topic -> consumers, by name
+	// backlog serves step mode (DeliverNext).
+	backlog []held
 	// handlers maps router handler names to consumers, whose dead letters
 	// deadLetters keeps.
 	handlers    map[string]string
@@ -152,18 +136,19 @@ func New(cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
 	b := &Bus{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		pubsub:      ps,
-		router:      router,
-		faults:      newFaultInjector(cfg.Faults),
-		outboxes:    map[string]*Outbox{},
-		consumers:   map[string]map[string]bool{},
-		gates:       map[string]*gate{},
-		deliverers:  map[string][]deliverer{},
-		handlers:    map[string]string{},
-		deadLetters: map[string]*deadLetters{},
-		closing:     make(chan struct{}),
+		cfg:            cfg,
+		log:            cfg.Logger,
+		pubsub:         ps,
+		router:         router,
+		faults:         newFaultInjector(cfg.Faults),
+		outboxes:       map[string]*Outbox{},
+		consumers:      map[string]map[string]bool{},
+		gates:          map[string]*gate{},
+		consumerByName: map[string]*Consumer{},
+		topicConsumers: map[string][]*Consumer{},
+		handlers:       map[string]string{},
+		deadLetters:    map[string]*deadLetters{},
+		closing:        make(chan struct{}),
 	}
 	// The first middleware added is the outermost: a closing bus leaves what
 	// it interrupted for the next start; park catches what the retries could
@@ -206,120 +191,6 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 	}
 	b.outboxes[source] = o
 	return o
-}
-
-// Subscribe makes consumer handle the messages on topic. Each message is
-// handled in one transaction on db that also records it in the inbox; out is
-// the consumer module's outbox, which the handler's Tx emits to. When types are
-// given, messages of other types are acknowledged without a transaction:
-// they have no effect, so there is nothing for the inbox to guard. A
-// message the handler still fails after the retries is parked in db's
-// dead_letters table (DeadLetterMigrations). Subscribe before Start.
-func (b *Bus) Subscribe(consumer, topic string, db *storage.DB, out *Outbox, h Handler, types ...string) {
-	b.mu.Lock()
-	if b.consumers[topic] == nil {
-		b.consumers[topic] = map[string]bool{}
-	}
-	b.consumers[topic][consumer] = true
-	name := consumer + "<-" + topic
-	g := b.gates[consumer]
-	if g == nil {
-		g = newGate()
-		b.gates[consumer] = g
-	}
-	dl := b.deadLetters[consumer]
-	if dl == nil {
-		dl = newDeadLetters(consumer, db)
-		b.deadLetters[consumer] = dl
-	}
-	b.handlers[name] = consumer
-	b.mu.Unlock()
-
-	handles := func(typ string) bool { return len(types) == 0 || slices.Contains(types, typ) }
-	deliver := func(ctx context.Context, env Envelope) (Delivery, error) {
-		d := Delivery{Envelope: env, Consumer: consumer}
-		if !handles(env.Type) {
-			d.Ignored = true
-		} else {
-			resolved := false // a dead letter of the message was removed
-			err := db.WriteTx(ctx, func(st *storage.Tx) error {
-				tx := &Tx{Tx: st, out: out, handling: &env}
-				var seen int
-				err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
-					consumer, env.ID).Scan(&seen)
-				if err != nil {
-					return fmt.Errorf("look up %s in the %s inbox: %w", env.ID, consumer, err)
-				}
-				if seen > 0 {
-					d.Duplicate = true
-					resolved, err = dl.resolve(ctx, st, env.ID)
-					return err
-				}
-				if err := b.faults.fail(consumer, env); err != nil {
-					return err
-				}
-				if err := h(ctx, tx, env); err != nil {
-					return err
-				}
-				d.Effect = tx.Effect()
-				_, err = tx.ExecContext(ctx, `INSERT INTO inbox
-					(consumer, message_id, source, type, correlation_id, causation_id, received_at, effect)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, consumer, env.ID, env.Source, env.Type, env.CorrelationID,
-					env.CausationID, b.cfg.Now().UnixNano(), d.Effect)
-				if err != nil {
-					return fmt.Errorf("record %s in the %s inbox: %w", env.ID, consumer, err)
-				}
-				resolved, err = dl.resolve(ctx, st, env.ID)
-				return err
-			})
-			if err != nil {
-				return d, &handlingError{consumer: consumer, env: env, err: err}
-			}
-			if resolved {
-				dl.setParked(env.ID, false)
-			}
-		}
-		b.acked(env.Source, env.ID, consumer)
-		d.At = b.cfg.Now()
-		if b.cfg.Observer != nil {
-			b.cfg.Observer.Handled(d)
-		}
-		return d, nil
-	}
-	b.mu.Lock()
-	b.deliverers[topic] = append(b.deliverers[topic], deliverer{consumer: consumer, handles: handles, deliver: deliver})
-	slices.SortFunc(b.deliverers[topic], func(a, b deliverer) int { return strings.Compare(a.consumer, b.consumer) })
-	b.mu.Unlock()
-
-	b.router.AddConsumerHandler(name, topic, b.pubsub, func(msg *message.Message) error {
-		env := envelopeFrom(msg)
-		ctx := msg.Context()
-		if handles(env.Type) {
-			if err := g.enter(ctx, b.closing); err != nil {
-				return err
-			}
-			defer g.leave()
-			if err := b.faults.delay(ctx); err != nil {
-				return err
-			}
-		}
-		if _, err := deliver(ctx, env); err != nil {
-			return err
-		}
-		if b.faults.loseAck(consumer, env.ID) {
-			return errAckLost
-		}
-		return nil
-	})
-}
-
-// deliverer is one consumer's way to handle a message directly.
-type deliverer struct {
-	consumer string
-	// handles reports whether the consumer handles messages of a type; the
-	// others it acknowledges at once, even while paused.
-	handles func(typ string) bool
-	deliver func(ctx context.Context, env Envelope) (Delivery, error)
 }
 
 var errAckLost = errors.New("fault injected: the acknowledgement was lost, the message comes again")

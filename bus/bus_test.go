@@ -46,7 +46,7 @@ func startPair(t *testing.T, dir string, failures int32) *pair {
 		t.Fatal(err)
 	}
 	p.out = p.b.Outbox("producer", p.src)
-	p.b.Subscribe("consumer", "things", p.dst, nil, func(ctx context.Context, tx *Tx, env Envelope) error {
+	HandleAll(p.b.Consumer("consumer", p.dst, nil), "things", func(ctx context.Context, tx *Tx, env Envelope) error {
 		p.attempts.Add(1)
 		if n := p.failuresLeft.Load(); n != 0 {
 			p.failuresLeft.Add(-1)

@@ -77,11 +77,11 @@ func (b *Bus) RetryDeadLetter(ctx context.Context, consumer, id string) (DeadLet
 	if b.gate(consumer).isShut() {
 		return letter, fmt.Errorf("retry %s dead letter %s: %w: resume it first", consumer, id, ErrPaused)
 	}
-	deliver := b.delivererOf(letter.Topic, consumer)
-	if deliver == nil {
+	c := b.consumerOf(letter.Topic, consumer)
+	if c == nil {
 		return letter, fmt.Errorf("retry %s dead letter %s: %s no longer reads %s", consumer, id, consumer, letter.Topic)
 	}
-	_, err = deliver(ctx, letter.Envelope)
+	_, err = c.deliver(ctx, letter.Envelope)
 	if err == nil {
 		return letter, nil
 	}
@@ -137,13 +137,13 @@ func (b *Bus) deadLetterList() []*deadLetters {
 	return out
 }
 
-// delivererOf returns consumer's delivery function for topic, or nil.
-func (b *Bus) delivererOf(topic, consumer string) func(context.Context, Envelope) (Delivery, error) {
+// consumerOf returns the consumer named consumer if it reads topic, or nil.
+func (b *Bus) consumerOf(topic, consumer string) *Consumer {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, d := range b.deliverers[topic] {
-		if d.consumer == consumer {
-			return d.deliver
+	for _, c := range b.topicConsumers[topic] {
+		if c.name == consumer {
+			return c
 		}
 	}
 	return nil

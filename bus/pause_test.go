@@ -41,10 +41,10 @@ func startPaused(t *testing.T, dir string, log *slog.Logger, handled *atomic.Int
 		t.Fatal(err)
 	}
 	out := b.Outbox("producer", src)
-	b.Subscribe("consumer", "things", dst, nil, func(context.Context, *Tx, Envelope) error {
+	Handle(b.Consumer("consumer", dst, nil), "things", "Thing", func(context.Context, *Tx, Received[int]) error {
 		handled.Add(1)
 		return nil
-	}, "Thing")
+	})
 	b.PauseConsumer("consumer")
 	if err := b.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func TestQuiesceWaitsForRunningHandlers(t *testing.T) {
 	out := b.Outbox("producer", src)
 	entered, release := make(chan struct{}, 10), make(chan struct{})
 	var handled atomic.Int32
-	b.Subscribe("consumer", "things", dst, nil, func(ctx context.Context, tx *Tx, env Envelope) error {
+	HandleAll(b.Consumer("consumer", dst, nil), "things", func(ctx context.Context, tx *Tx, env Envelope) error {
 		entered <- struct{}{}
 		<-release
 		handled.Add(1)

@@ -63,17 +63,23 @@ func (b *Bus) DeliverNext(ctx context.Context) (Stepped, bool, error) {
 	st := Stepped{Envelope: *next}
 	from.markPublished(*next, toMessage(*next), b.cfg.Now())
 	b.mu.Lock()
-	consumers := slices.Clone(b.deliverers[next.Topic])
+	consumers := slices.Clone(b.topicConsumers[next.Topic])
 	b.mu.Unlock()
 	for _, c := range consumers {
-		if b.gate(c.consumer).isShut() && c.handles(next.Type) {
-			b.mu.Lock()
-			b.backlog = append(b.backlog, held{env: *next, consumer: c.consumer})
-			b.mu.Unlock()
-			st.Waiting = append(st.Waiting, c.consumer)
-			continue
+		if c.gate.isShut() {
+			run, err := c.match(ctx, *next)
+			if err != nil {
+				return st, true, err
+			}
+			if run != nil { // needed: it waits for the consumer's return
+				b.mu.Lock()
+				b.backlog = append(b.backlog, held{env: *next, consumer: c.name})
+				b.mu.Unlock()
+				st.Waiting = append(st.Waiting, c.name)
+				continue
+			}
 		}
-		if err := b.deliverStep(ctx, &st, c.consumer); err != nil {
+		if err := b.deliverStep(ctx, &st, c.name); err != nil {
 			return st, true, err
 		}
 	}
@@ -95,8 +101,8 @@ func earlier(a, b Envelope) bool {
 // deliverStep hands st's message to consumer, then again for each injected
 // duplicate or lost acknowledgement.
 func (b *Bus) deliverStep(ctx context.Context, st *Stepped, consumer string) error {
-	deliver := b.delivererOf(st.Topic, consumer)
-	if deliver == nil {
+	c := b.consumerOf(st.Topic, consumer)
+	if c == nil {
 		return fmt.Errorf("step: no consumer %s on %s", consumer, st.Topic)
 	}
 	copies := 1
@@ -104,7 +110,7 @@ func (b *Bus) deliverStep(ctx context.Context, st *Stepped, consumer string) err
 		copies++
 	}
 	for i := 0; i < copies; i++ {
-		d, err := deliver(ctx, st.Envelope)
+		d, err := c.deliver(ctx, st.Envelope)
 		if err != nil {
 			return err
 		}
@@ -121,8 +127,8 @@ func (b *Bus) Consumers(topic string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []string
-	for _, d := range b.deliverers[topic] {
-		out = append(out, d.consumer)
+	for _, c := range b.topicConsumers[topic] {
+		out = append(out, c.name)
 	}
 	return out
 }

@@ -20,7 +20,6 @@ import (
 
 	"sagalab/bus"
 	"sagalab/modules/customer/contract"
-	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/storage"
 	"sagalab/storage/eventstore"
@@ -104,9 +103,7 @@ func New(cfg Config) *Module {
 		now:    cfg.Now,
 		log:    cfg.Logger.With("module", contract.Module),
 	}
-	cfg.Bus.Subscribe(contract.Module, ordercontract.EventsTopic, m.db, m.out, m.onOrderEvent,
-		ordercontract.OrderCreated, ordercontract.OrderCancelled, ordercontract.OrderRejected)
-	cfg.Bus.Subscribe(contract.Module, contract.CommandsTopic, m.db, m.out, m.onCommand)
+	m.subscribe(cfg.Bus.Consumer(contract.Module, m.db, m.out))
 	return m
 }
 

@@ -109,99 +109,100 @@ func (m *Module) releaseCredit(ctx context.Context, tx *bus.Tx, cause bus.Envelo
 	return freed, nil
 }
 
-// onOrderEvent is the choreography side: the Customer service reacts to the
-// Order service's events for orders whose saga is choreographed. Its own
-// events, appended to the customer's stream, are the messages it publishes.
-func (m *Module) onOrderEvent(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
-	switch env.Type {
-	case ordercontract.OrderCreated:
-		var e ordercontract.CreatedEvent
-		if err := env.Decode(&e); err != nil {
-			return err
-		}
-		if e.SagaMode != ordercontract.Choreography {
-			tx.Note("orchestrated order: wait for the ReserveCredit command")
-			return nil
-		}
-		out, err := m.reserveCredit(ctx, tx, env, e.CustomerID, e.OrderID, e.OrderTotal)
-		if err != nil || out != outcomeUnknownCustomer {
-			return err
-		}
-		// No customer, no stream: the answer is a plain message.
-		return tx.Emit(ctx, env.Caused(contract.EventsTopic, contract.CustomerValidationFailed,
-			contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonUnknownCustomer}))
-	case ordercontract.OrderCancelled:
-		var e ordercontract.CancelledEvent
-		if err := env.Decode(&e); err != nil {
-			return err
-		}
-		if e.SagaMode != ordercontract.Choreography {
-			tx.Note("orchestrated order: the Cancel Order saga will send ReleaseCredit")
-			return nil
-		}
-		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
+// subscribe registers the module's handlers: the choreography side reacts
+// to the Order service's events, the orchestration side to commands.
+func (m *Module) subscribe(c *bus.Consumer) {
+	bus.HandleIf(c, ordercontract.EventsTopic, ordercontract.OrderCreated, choreographed, m.onOrderCreated)
+	bus.Handle(c, ordercontract.EventsTopic, ordercontract.OrderCancelled, m.onOrderCancelled)
+	bus.Handle(c, ordercontract.EventsTopic, ordercontract.OrderRejected, m.onOrderRejected)
+	bus.Handle(c, contract.CommandsTopic, contract.ReserveCredit, m.onReserveCredit)
+	bus.Handle(c, contract.CommandsTopic, contract.ReleaseCredit, m.onReleaseCredit)
+}
+
+// choreographed accepts the OrderCreated of a choreographed saga: for an
+// orchestrated one the Customer service waits for the ReserveCredit command,
+// so that OrderCreated needs no transaction here.
+func choreographed(_ context.Context, m bus.Received[ordercontract.CreatedEvent]) (bool, error) {
+	return m.Data.SagaMode == ordercontract.Choreography, nil
+}
+
+// onOrderCreated is T2 of the choreographed Create Order saga: it reserves
+// the order's credit. Its own events, appended to the customer's stream,
+// are the messages it publishes.
+func (m *Module) onOrderCreated(ctx context.Context, tx *bus.Tx, msg bus.Received[ordercontract.CreatedEvent]) error {
+	e := msg.Data
+	out, err := m.reserveCredit(ctx, tx, msg.Envelope, e.CustomerID, e.OrderID, e.OrderTotal)
+	if err != nil || out != outcomeUnknownCustomer {
 		return err
-	case ordercontract.OrderRejected:
-		var e ordercontract.RejectedEvent
-		if err := env.Decode(&e); err != nil {
-			return err
-		}
-		// A saga that timed out may have reserved credit, or may yet: give it
-		// back now, or refuse it when it comes.
-		if e.SagaMode != ordercontract.Choreography || e.Reason != ordercontract.ReasonTimeout {
-			tx.Note("rejected for %s: no credit to release", e.Reason)
-			return nil
-		}
-		_, err := m.releaseCredit(ctx, tx, env, e.CustomerID, e.OrderID)
+	}
+	// No customer, no stream: the answer is a plain message.
+	return tx.Emit(ctx, msg.Caused(contract.EventsTopic, contract.CustomerValidationFailed,
+		contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonUnknownCustomer}))
+}
+
+// onOrderCancelled releases a cancelled choreographed order's credit.
+func (m *Module) onOrderCancelled(ctx context.Context, tx *bus.Tx, msg bus.Received[ordercontract.CancelledEvent]) error {
+	e := msg.Data
+	if e.SagaMode != ordercontract.Choreography {
+		tx.Note("orchestrated order: the Cancel Order saga will send ReleaseCredit")
+		return nil
+	}
+	_, err := m.releaseCredit(ctx, tx, msg.Envelope, e.CustomerID, e.OrderID)
+	return err
+}
+
+// onOrderRejected releases the credit of a choreographed order that timed
+// out: its saga may have reserved credit, or may yet; give it back now, or
+// refuse it when it comes.
+func (m *Module) onOrderRejected(ctx context.Context, tx *bus.Tx, msg bus.Received[ordercontract.RejectedEvent]) error {
+	e := msg.Data
+	if e.SagaMode != ordercontract.Choreography || e.Reason != ordercontract.ReasonTimeout {
+		tx.Note("rejected for %s: no credit to release", e.Reason)
+		return nil
+	}
+	_, err := m.releaseCredit(ctx, tx, msg.Envelope, e.CustomerID, e.OrderID)
+	return err
+}
+
+// reply sends a command's reply to the topic the command names.
+func (m *Module) reply(ctx context.Context, tx *bus.Tx, cmd bus.Envelope, typ string, payload any) error {
+	if cmd.ReplyTo == "" {
+		m.log.Warn("command without a reply topic", "type", cmd.Type, "id", cmd.ID)
+		return nil
+	}
+	return tx.Emit(ctx, cmd.Caused(cmd.ReplyTo, typ, payload))
+}
+
+// onReserveCredit is T2 of the orchestrated Create Order saga: it carries
+// out the orchestrator's command and replies with the outcome.
+func (m *Module) onReserveCredit(ctx context.Context, tx *bus.Tx, msg bus.Received[contract.ReserveCreditCommand]) error {
+	c := msg.Data
+	out, err := m.reserveCredit(ctx, tx, msg.Envelope, c.CustomerID, c.OrderID, c.OrderTotal)
+	if err != nil {
 		return err
+	}
+	switch out {
+	case outcomeReserved:
+		return m.reply(ctx, tx, msg.Envelope, contract.CustomerCreditReserved,
+			contract.CreditReserved{CustomerID: c.CustomerID, OrderID: c.OrderID, OrderTotal: c.OrderTotal})
+	case outcomeInsufficient:
+		return m.reply(ctx, tx, msg.Envelope, contract.CustomerCreditLimitExceeded,
+			contract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: contract.ReasonInsufficientCredit})
+	case outcomeUnknownCustomer:
+		return m.reply(ctx, tx, msg.Envelope, contract.CustomerNotFound,
+			contract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: contract.ReasonUnknownCustomer})
 	}
 	return nil
 }
 
-// onCommand is the orchestration side: the Customer service carries out
-// commands and replies to the topic each command names.
-func (m *Module) onCommand(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
-	reply := func(typ string, payload any) error {
-		if env.ReplyTo == "" {
-			m.log.Warn("command without a reply topic", "type", env.Type, "id", env.ID)
-			return nil
-		}
-		return tx.Emit(ctx, env.Caused(env.ReplyTo, typ, payload))
+// onReleaseCredit carries out the orchestrator's compensation command and
+// replies with the amount freed.
+func (m *Module) onReleaseCredit(ctx context.Context, tx *bus.Tx, msg bus.Received[contract.ReleaseCreditCommand]) error {
+	c := msg.Data
+	freed, err := m.releaseCredit(ctx, tx, msg.Envelope, c.CustomerID, c.OrderID)
+	if err != nil {
+		return err
 	}
-	switch env.Type {
-	case contract.ReserveCredit:
-		var c contract.ReserveCreditCommand
-		if err := env.Decode(&c); err != nil {
-			return err
-		}
-		out, err := m.reserveCredit(ctx, tx, env, c.CustomerID, c.OrderID, c.OrderTotal)
-		if err != nil {
-			return err
-		}
-		switch out {
-		case outcomeReserved:
-			return reply(contract.CustomerCreditReserved,
-				contract.CreditReserved{CustomerID: c.CustomerID, OrderID: c.OrderID, OrderTotal: c.OrderTotal})
-		case outcomeInsufficient:
-			return reply(contract.CustomerCreditLimitExceeded,
-				contract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: contract.ReasonInsufficientCredit})
-		case outcomeUnknownCustomer:
-			return reply(contract.CustomerNotFound,
-				contract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: contract.ReasonUnknownCustomer})
-		}
-		return nil
-	case contract.ReleaseCredit:
-		var c contract.ReleaseCreditCommand
-		if err := env.Decode(&c); err != nil {
-			return err
-		}
-		freed, err := m.releaseCredit(ctx, tx, env, c.CustomerID, c.OrderID)
-		if err != nil {
-			return err
-		}
-		return reply(contract.CustomerCreditReleased,
-			contract.CreditReleased{CustomerID: c.CustomerID, OrderID: c.OrderID, Amount: freed})
-	}
-	m.log.Warn("unknown command ignored", "type", env.Type, "id", env.ID)
-	return nil
+	return m.reply(ctx, tx, msg.Envelope, contract.CustomerCreditReleased,
+		contract.CreditReleased{CustomerID: c.CustomerID, OrderID: c.OrderID, Amount: freed})
 }

@@ -50,8 +50,9 @@ func New(cfg Config) *View {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	v := &View{db: cfg.DB, log: cfg.Logger.With("module", Module)}
+	c := cfg.Bus.Consumer(Module, v.db, nil)
 	for _, t := range Topics {
-		cfg.Bus.Subscribe(Module, t, v.db, nil, v.Apply)
+		bus.HandleAll(c, t, v.Apply) // every event moves the view's position
 	}
 	return v
 }

@@ -13,7 +13,6 @@ import (
 
 	"sagalab/bus"
 	"sagalab/bus/saga"
-	customercontract "sagalab/modules/customer/contract"
 	"sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/storage"
@@ -108,10 +107,7 @@ func New(cfg Config) (*Module, error) {
 	m.sagas = saga.NewEngine(saga.Config{DB: m.db, Outbox: m.out, RepliesTopic: contract.RepliesTopic,
 		Timeout: cfg.SagaTimeout, NewID: cfg.NewMessageID, Now: cfg.Now})
 	m.registerSagas()
-	cfg.Bus.Subscribe(contract.Module, customercontract.EventsTopic, m.db, m.out, m.onCustomerEvent,
-		customercontract.CustomerCreditReserved, customercontract.CustomerCreditReservationFailed,
-		customercontract.CustomerValidationFailed)
-	cfg.Bus.Subscribe(contract.Module, contract.RepliesTopic, m.db, m.out, m.sagas.HandleReply)
+	m.subscribe(cfg.Bus.Consumer(contract.Module, m.db, m.out))
 	return m, nil
 }
 

@@ -54,7 +54,7 @@ func startWithFake(t *testing.T, reply string) (*Module, *fakeCustomer) {
 	}
 	fake := &fakeCustomer{reply: reply}
 	fakeOut := b.Outbox(customercontract.Module, fakeDB)
-	b.Subscribe(customercontract.Module, customercontract.CommandsTopic, fakeDB, fakeOut,
+	bus.HandleAll(b.Consumer(customercontract.Module, fakeDB, fakeOut), customercontract.CommandsTopic,
 		func(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 			fake.mu.Lock()
 			fake.commands = append(fake.commands, env)

@@ -13,12 +13,12 @@ import (
 	ordercontract "sagalab/modules/order/contract"
 )
 
-// parkedTypes are the messages of an order that the Customer service gets
-// and, when it fails them all, parks: in orchestration it also gets the
-// OrderCreated event it only notes.
+// parkedTypes are the messages of an order that the Customer service acts
+// on and, when it fails them all, parks: in orchestration it does not need
+// the OrderCreated event (it waits for the command), so never fails it.
 var parkedTypes = map[ordercontract.SagaMode][]string{
 	ordercontract.Choreography:  {ordercontract.OrderCreated},
-	ordercontract.Orchestration: {ordercontract.OrderCreated, customercontract.ReserveCredit},
+	ordercontract.Orchestration: {customercontract.ReserveCredit},
 }
 
 // waitParked waits until every message of order id that the Customer

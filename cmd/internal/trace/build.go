@@ -8,11 +8,11 @@ import (
 )
 
 // Build assembles an order's trace from what each module sent and received
-// for it. consumers names the modules that take each topic, to show who has
-// yet to handle a message. Steps follow causation: a message, the local
+// for it. consumers names the modules that need a message, to show who has
+// yet to handle it. Steps follow causation: a message, the local
 // transaction it caused in each module that handled it, then what that
 // transaction sent.
-func Build(orderID, mode, state string, participants []string, traffic []bus.Traffic, consumers func(topic string) []string) Trace {
+func Build(orderID, mode, state string, participants []string, traffic []bus.Traffic, consumers func(m bus.Envelope) []string) Trace {
 	t := Trace{OrderID: orderID, SagaMode: mode, State: state, Participants: participants}
 	var sent []bus.Traffic
 	received := map[string][]bus.Traffic{} // message id -> its handlings
@@ -58,7 +58,7 @@ func Build(orderID, mode, state string, participants []string, traffic []bus.Tra
 		if m.Delivered || consumers == nil {
 			return
 		}
-		for _, to := range consumers(m.Topic) {
+		for _, to := range consumers(m.Envelope) {
 			if !slices.ContainsFunc(handlers, func(h bus.Traffic) bool { return h.Module == to }) {
 				t.Steps = append(t.Steps, Step{Kind: Message, At: m.At, From: m.Module, To: to, Type: m.Type,
 					Topic: m.Topic, MessageID: m.ID, Summary: Summarize(m.Payload), Pending: true})

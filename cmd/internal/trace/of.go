@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 
+	"sagalab/bus"
 	"sagalab/modules/system"
 )
 
@@ -13,5 +14,6 @@ func Of(ctx context.Context, sys *system.System, id string) (Trace, error) {
 	if err != nil {
 		return Trace{}, err
 	}
-	return Build(o.ID, string(o.SagaMode), string(o.State), system.Participants, traffic, sys.Bus.Consumers), nil
+	return Build(o.ID, string(o.SagaMode), string(o.State), system.Participants, traffic,
+		func(m bus.Envelope) []string { return sys.Bus.Needing(ctx, m) }), nil
 }
