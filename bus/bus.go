@@ -28,7 +28,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/google/uuid"
 
 	"sagalab/storage"
@@ -58,6 +57,39 @@ type Config struct {
 	// handled; 0 keeps them for ever. The outbox is the module's event log:
 	// a view can only be rebuilt from what is kept.
 	Retention time.Duration
+	// Transport carries published messages to consumers; it defaults to
+	// the in-process GoChannel. The bus closes it.
+	Transport Transport
+}
+
+// setDefaults fills in the zero fields.
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.NewID == nil {
+		c.NewID = uuid.NewString
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 250 * time.Millisecond
+	}
+	if c.RedeliverAfter <= 0 {
+		c.RedeliverAfter = 30 * time.Second
+	}
+	if c.MaxRetries <= 0 {
+		c.MaxRetries = 8
+	}
+}
+
+// validate reports a configuration the bus cannot run with.
+func (c *Config) validate() error {
+	if c.Retention < 0 {
+		return fmt.Errorf("retention %s is negative", c.Retention)
+	}
+	return nil
 }
 
 // Observer is told what crosses the bus.
@@ -80,11 +112,11 @@ type Handler func(ctx context.Context, tx *Tx, env Envelope) error
 
 // Bus wires outboxes, consumers and the pub/sub together.
 type Bus struct {
-	cfg    Config
-	log    *slog.Logger
-	pubsub *gochannel.GoChannel
-	router *message.Router
-	faults *faultInjector
+	cfg       Config
+	log       *slog.Logger
+	transport Transport
+	router    *message.Router
+	faults    *faultInjector
 
 	mu             sync.Mutex
 	outboxes       map[string]*Outbox
@@ -109,28 +141,16 @@ type Bus struct {
 
 // New creates a Bus. Register outboxes and consumers, then call Start.
 func New(cfg Config) (*Bus, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.NewID == nil {
-		cfg.NewID = uuid.NewString
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 250 * time.Millisecond
-	}
-	if cfg.RedeliverAfter <= 0 {
-		cfg.RedeliverAfter = 30 * time.Second
-	}
-	if cfg.MaxRetries <= 0 {
-		cfg.MaxRetries = 8
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("bus config: %w", err)
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(cfg.Logger, map[slog.Level]slog.Level{
 		slog.LevelInfo: slog.LevelDebug, // Watermill's info lines are start-up chatter
 	})
-	ps := gochannel.NewGoChannel(gochannel.Config{}, wlog)
+	if cfg.Transport == nil {
+		cfg.Transport = NewGoChannel(wlog)
+	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, wlog)
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
@@ -138,7 +158,7 @@ func New(cfg Config) (*Bus, error) {
 	b := &Bus{
 		cfg:            cfg,
 		log:            cfg.Logger,
-		pubsub:         ps,
+		transport:      cfg.Transport,
 		router:         router,
 		faults:         newFaultInjector(cfg.Faults),
 		outboxes:       map[string]*Outbox{},
@@ -181,13 +201,21 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 		return o
 	}
 	o := &Outbox{
-		source:  source,
-		db:      db,
-		bus:     b,
-		newID:   b.cfg.NewID,
-		now:     b.cfg.Now,
-		wake:    make(chan struct{}, 1),
-		pending: map[string]*inFlight{},
+		source: source,
+		db:     db,
+		newID:  b.cfg.NewID,
+		now:    b.cfg.Now,
+		relay: &relay{
+			source:    source,
+			db:        db,
+			cfg:       &b.cfg,
+			transport: b.transport,
+			faults:    b.faults,
+			consumers: b.consumersOf,
+			paused:    func(c string) bool { return b.gate(c).isShut() },
+			wakeCh:    make(chan struct{}, 1),
+			pending:   map[string]*inFlight{},
+		},
 	}
 	b.outboxes[source] = o
 	return o
@@ -199,7 +227,7 @@ var errAckLost = errors.New("fault injected: the acknowledgement was lost, the m
 // relays. It returns when delivery has started.
 func (b *Bus) Start(ctx context.Context) error {
 	for _, o := range b.outboxList() {
-		if err := o.loadProgress(ctx); err != nil {
+		if err := o.relay.loadProgress(ctx); err != nil {
 			return err
 		}
 	}
@@ -224,7 +252,7 @@ func (b *Bus) Start(ctx context.Context) error {
 		b.relays.Add(1)
 		go func() {
 			defer b.relays.Done()
-			o.run(relayCtx, b.log)
+			o.relay.run(relayCtx, b.log)
 		}()
 	}
 	b.mu.Lock()
@@ -265,12 +293,12 @@ func (b *Bus) Close() error {
 		}
 	}
 	for _, o := range b.outboxList() {
-		if err := o.saveProgress(context.Background(), true); err != nil {
+		if err := o.relay.saveProgress(context.Background(), true); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := b.pubsub.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close pub/sub: %w", err))
+	if err := b.transport.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close the transport: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -286,7 +314,7 @@ func (b *Bus) Close() error {
 func (b *Bus) Idle() bool {
 	before := b.acks.Load()
 	for _, o := range b.outboxList() {
-		if !o.idle() {
+		if !o.relay.idle() {
 			return false
 		}
 	}
@@ -298,7 +326,7 @@ func (b *Bus) Idle() bool {
 // had crashed right after its local commits.
 func (b *Bus) Hold(sources ...string) {
 	for _, o := range b.outboxesNamed(sources) {
-		o.held.Store(true)
+		o.relay.held.Store(true)
 	}
 }
 
@@ -306,8 +334,8 @@ func (b *Bus) Hold(sources ...string) {
 // publish again, and wakes them.
 func (b *Bus) Release(sources ...string) {
 	for _, o := range b.outboxesNamed(sources) {
-		o.held.Store(false)
-		o.notify()
+		o.relay.held.Store(false)
+		o.relay.wake()
 	}
 }
 
@@ -349,15 +377,6 @@ func (b *Bus) consumersOf(topic string) map[string]bool {
 	return maps.Clone(b.consumers[topic])
 }
 
-// publish hands msg to the pub/sub, applying the configured faults.
-func (b *Bus) publish(topic string, msg *message.Message) {
-	b.faults.publish(msg, func(m *message.Message) {
-		if err := b.pubsub.Publish(topic, m); err != nil {
-			b.log.Debug("publish", "topic", topic, "error", err)
-		}
-	})
-}
-
 // acked tells the source outbox that consumer is done with message id.
 func (b *Bus) acked(source, id, consumer string) {
 	b.acks.Add(1) // before the acknowledgement shows: see Idle
@@ -365,7 +384,7 @@ func (b *Bus) acked(source, id, consumer string) {
 	o := b.outboxes[source]
 	b.mu.Unlock()
 	if o != nil {
-		o.acked(id, consumer)
+		o.relay.acked(id, consumer)
 	}
 }
 

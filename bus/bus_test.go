@@ -121,16 +121,16 @@ func TestDeliveredPositionFollowsAcks(t *testing.T) {
 	o := b.Outbox("producer", db)
 	b.consumers["t"] = map[string]bool{"a": true, "b": true}
 	for seq := int64(1); seq <= 3; seq++ {
-		o.markPublished(Envelope{ID: string(rune('0' + seq)), Seq: seq, Topic: "t"}, nil, time.Now())
+		o.relay.markPublished(Envelope{ID: string(rune('0' + seq)), Seq: seq, Topic: "t"}, nil, time.Now())
 	}
 	steps := []struct {
 		id, consumer string
 		want         int64
 	}{{"2", "a", 0}, {"2", "b", 0}, {"1", "b", 0}, {"1", "a", 2}, {"3", "a", 2}, {"3", "b", 3}}
 	for _, s := range steps {
-		o.acked(s.id, s.consumer)
-		if o.delivered != s.want {
-			t.Fatalf("after %s acks %s: delivered %d, want %d", s.consumer, s.id, o.delivered, s.want)
+		o.relay.acked(s.id, s.consumer)
+		if o.relay.delivered != s.want {
+			t.Fatalf("after %s acks %s: delivered %d, want %d", s.consumer, s.id, o.relay.delivered, s.want)
 		}
 	}
 }

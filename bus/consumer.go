@@ -154,7 +154,7 @@ func (b *Bus) subscribe(c *Consumer, topic string) {
 	slices.SortFunc(b.topicConsumers[topic], func(x, y *Consumer) int { return strings.Compare(x.name, y.name) })
 	b.mu.Unlock()
 
-	b.router.AddConsumerHandler(name, topic, b.pubsub, func(msg *message.Message) error {
+	b.router.AddConsumerHandler(name, topic, b.transport.Subscriber(c.name), func(msg *message.Message) error {
 		env := envelopeFrom(msg)
 		ctx := msg.Context()
 		run, err := c.match(ctx, env)

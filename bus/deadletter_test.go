@@ -66,20 +66,20 @@ func TestUnhandledMessageIsParked(t *testing.T) {
 	// The relay no longer waits for it: nothing is pending, the position
 	// has passed it, and scans for stale messages well after RedeliverAfter
 	// publish nothing again.
-	p.out.mu.Lock()
-	pending, delivered := len(p.out.pending), p.out.delivered
-	p.out.mu.Unlock()
+	p.out.relay.mu.Lock()
+	pending, delivered := len(p.out.relay.pending), p.out.relay.delivered
+	p.out.relay.mu.Unlock()
 	if pending != 0 || delivered != 1 {
 		t.Fatalf("relay: %d pending, delivered up to %d; want 0 pending, delivered up to 1", pending, delivered)
 	}
-	calls, redelivered, scans := p.attempts.Load(), p.out.redelivered.Load(), p.out.scans.Load()
+	calls, redelivered, scans := p.attempts.Load(), p.out.relay.redelivered.Load(), p.out.relay.scans.Load()
 	parkedAt := time.Now()
 	waitFor(t, "two stale-message scans after RedeliverAfter", func() bool {
-		return time.Since(parkedAt) > 2*redeliverAfter && p.out.scans.Load() >= scans+2
+		return time.Since(parkedAt) > 2*redeliverAfter && p.out.relay.scans.Load() >= scans+2
 	})
-	if p.attempts.Load() != calls || p.out.redelivered.Load() != redelivered {
+	if p.attempts.Load() != calls || p.out.relay.redelivered.Load() != redelivered {
 		t.Fatalf("after parking: handler runs %d → %d, republished %d → %d; want no change",
-			calls, p.attempts.Load(), redelivered, p.out.redelivered.Load())
+			calls, p.attempts.Load(), redelivered, p.out.relay.redelivered.Load())
 	}
 	p.close(t)
 	if got := savedPosition(t, dir); got != 1 {
@@ -159,7 +159,7 @@ func TestHandledCopyRemovesDeadLetter(t *testing.T) {
 	p.send(t)
 	dl := p.parked(t)
 	p.failuresLeft.Store(0)
-	p.b.publish("things", toMessage(dl.Envelope))
+	p.out.relay.publish("things", toMessage(dl.Envelope))
 	waitFor(t, "the copy to be handled", func() bool { return p.handled.Load() == 1 })
 	waitFor(t, "the dead letter to go", func() bool { return len(p.deadLetters(t)) == 0 })
 	if p.b.deadLetters["consumer"].isParked(dl.ID) {
@@ -175,9 +175,9 @@ func TestNotParkedWhileClosing(t *testing.T) {
 	p.b.PauseConsumer("consumer") // the handler waits at its gate...
 	p.send(t)
 	waitFor(t, "the message to be published", func() bool {
-		p.out.mu.Lock()
-		defer p.out.mu.Unlock()
-		return len(p.out.pending) == 1
+		p.out.relay.mu.Lock()
+		defer p.out.relay.mu.Unlock()
+		return len(p.out.relay.pending) == 1
 	})
 	p.close(t) // ...which fails with "bus closing"
 	p = startPair(t, dir, 0)

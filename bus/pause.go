@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -10,20 +11,11 @@ import (
 // for. With Idle it tells a caller whether a paused consumer is what the
 // messages in flight wait on.
 func (b *Bus) Awaited() []string {
-	var out []string
+	waiting := map[string]bool{}
 	for _, o := range b.outboxList() {
-		o.mu.Lock()
-		for _, f := range o.pending {
-			for c := range f.waiting {
-				if !slices.Contains(out, c) {
-					out = append(out, c)
-				}
-			}
-		}
-		o.mu.Unlock()
+		o.relay.waitingFor(waiting)
 	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(waiting))
 }
 
 // leaveForNextStart is the router's outermost middleware: a handling that

@@ -65,9 +65,9 @@ func TestQuiesceWaitsForRunningHandlers(t *testing.T) {
 	b.PauseConsumer("consumer")
 	b.ResumeConsumer("consumer") // does not end the quiet
 	waitFor(t, "the relay to publish the second message", func() bool {
-		out.mu.Lock()
-		defer out.mu.Unlock()
-		return len(out.pending) == 1
+		out.relay.mu.Lock()
+		defer out.relay.mu.Unlock()
+		return len(out.relay.pending) == 1
 	})
 	select {
 	case <-entered:

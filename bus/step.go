@@ -46,10 +46,10 @@ func (b *Bus) DeliverNext(ctx context.Context) (Stepped, bool, error) {
 	var next *Envelope
 	var from *Outbox
 	for _, o := range b.outboxList() {
-		o.mu.Lock()
-		after := o.published
-		o.mu.Unlock()
-		rows, err := o.readRows(ctx, after, 1)
+		o.relay.mu.Lock()
+		after := o.relay.published
+		o.relay.mu.Unlock()
+		rows, err := o.relay.readRows(ctx, after, 1)
 		if err != nil {
 			return Stepped{}, false, err
 		}
@@ -61,7 +61,7 @@ func (b *Bus) DeliverNext(ctx context.Context) (Stepped, bool, error) {
 		return Stepped{}, false, nil
 	}
 	st := Stepped{Envelope: *next}
-	from.markPublished(*next, toMessage(*next), b.cfg.Now())
+	from.relay.markPublished(*next, toMessage(*next), b.cfg.Now())
 	b.mu.Lock()
 	consumers := slices.Clone(b.topicConsumers[next.Topic])
 	b.mu.Unlock()

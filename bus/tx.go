@@ -56,7 +56,7 @@ func (t *Tx) Emit(ctx context.Context, msgs ...Message) error {
 	}
 	if !t.emitted {
 		t.emitted = true
-		t.OnCommit(t.out.notify)
+		t.OnCommit(t.out.relay.wake)
 	}
 	return nil
 }

@@ -1,0 +1,89 @@
+package bus
+
+import (
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Acknowledgement tracking, for a transport whose rows are done only when
+// every consumer has handled them (AfterConsumers): the relay remembers,
+// per published row, the consumers it still waits for, moves its delivered
+// position over the rows all have handled, and publishes again the rows
+// some consumer has not handled for Config.RedeliverAfter.
+
+// inFlight is a published row some consumer has still to handle.
+type inFlight struct {
+	seq       int64
+	topic     string
+	msg       *message.Message
+	waiting   map[string]bool // consumers that have not handled it yet
+	published time.Time
+}
+
+// acked records that consumer has handled the message id.
+func (r *relay) acked(id, consumer string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.pending[id]
+	if !ok {
+		return
+	}
+	delete(f.waiting, consumer)
+	if len(f.waiting) == 0 {
+		delete(r.pending, id)
+		r.advanceLocked()
+	}
+}
+
+// advanceLocked moves delivered up to just below the oldest pending row.
+// Pending rows are queued in publish order, so this is the queue's head:
+// handled rows are dropped from the front, in amortised constant time.
+func (r *relay) advanceLocked() {
+	for len(r.inOrder) > 0 && len(r.inOrder[0].waiting) == 0 {
+		r.inOrder[0] = nil
+		r.inOrder = r.inOrder[1:]
+	}
+	if len(r.inOrder) == 0 {
+		r.delivered = r.published
+		return
+	}
+	r.delivered = r.inOrder[0].seq - 1
+}
+
+// waitingFor adds to into the consumers some published row waits for.
+func (r *relay) waitingFor(into map[string]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range r.pending {
+		for c := range f.waiting {
+			into[c] = true
+		}
+	}
+}
+
+// redeliverStale publishes again the messages some consumer has not handled
+// for RedeliverAfter: the in-memory pub/sub may have dropped them. Consumers
+// that did handle them ignore the copy (inbox).
+func (r *relay) redeliverStale() {
+	after := r.cfg.RedeliverAfter
+	now := time.Now()
+	if now.Sub(r.scannedAt) < min(after/4, time.Second) {
+		return // a stale message waits a little longer; the relay's hot loop stays light
+	}
+	r.scannedAt = now
+	r.scans.Add(1)
+	var stale []*inFlight
+	r.mu.Lock()
+	for _, f := range r.pending {
+		if now.Sub(f.published) > after {
+			f.published = now
+			stale = append(stale, f)
+		}
+	}
+	r.mu.Unlock()
+	r.redelivered.Add(int64(len(stale)))
+	for _, f := range stale {
+		r.transport.Publish(f.topic, f.msg) //nolint:errcheck // a closed transport drops it; the next start republishes
+	}
+}
