@@ -43,7 +43,7 @@ type Message struct {
 	Effect string
 	// Stream and Version place the message in an event stream: set by an
 	// event store whose events are the module's outbox rows (see
-	// storage/eventstore). Empty for other messages.
+	// bus/eventstore). Empty for other messages.
 	Stream  string
 	Version int64
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"sagalab/bus"
+	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
-	"sagalab/storage/eventstore"
 )
 
 // longCustomer makes a customer whose stream has n events: reservations and

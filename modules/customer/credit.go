@@ -6,9 +6,9 @@ import (
 	"maps"
 	"time"
 
+	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/shared/money"
-	"sagalab/storage/eventstore"
 )
 
 // Customer is the Customer service's aggregate: a credit limit and the

@@ -19,10 +19,10 @@ import (
 	"github.com/google/uuid"
 
 	"sagalab/bus"
+	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/storage"
-	"sagalab/storage/eventstore"
 )
 
 // FileName is the module's database file in the data directory.

@@ -12,10 +12,10 @@ import (
 	"pgregory.net/rapid"
 
 	"sagalab/bus"
+	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/storage"
-	"sagalab/storage/eventstore"
 )
 
 type fataler interface {

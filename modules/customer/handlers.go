@@ -6,10 +6,10 @@ import (
 	"fmt"
 
 	"sagalab/bus"
+	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
-	"sagalab/storage/eventstore"
 )
 
 // outcome is what a credit reservation came to.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"sagalab/bus"
+	"sagalab/bus/eventstore"
 	"sagalab/storage"
-	"sagalab/storage/eventstore"
 )
 
 // migrations is customer.db's schema, in order; append only. The first

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"sagalab/bus"
+	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/storage"
-	"sagalab/storage/eventstore"
 )
 
 // repository loads and saves Customer aggregates as event streams, and

@@ -57,10 +57,7 @@ func mayImport() map[string][]string {
 // exceptions are known breaks of the rules (importer, imported), each
 // with its way out; one whose package is gone no longer applies.
 func exceptions() map[[2]string]string {
-	return map[[2]string]string{
-		// Its rows are outbox rows: issue 10 moves it to bus/eventstore.
-		{"sagalab/storage/eventstore", "sagalab/bus"}: "storage/eventstore moves to bus/eventstore",
-	}
+	return map[[2]string]string{}
 }
 
 // layerOf returns the layer of package path (in module sagalab) and, for a
