@@ -28,14 +28,11 @@ type Info struct {
 
 // LogEntry is one thing that happened to a saga.
 type LogEntry struct {
-	At   time.Time `json:"at"`
-	Step string    `json:"step"`
-	// Kind is start, local, command, command (again), reply, unexpected,
-	// late reply, timeout, compensation, compensation command, completed or
-	// compensated.
-	Kind        string `json:"kind"`
-	MessageType string `json:"messageType,omitempty"`
-	MessageID   string `json:"messageId,omitempty"`
+	At          time.Time `json:"at"`
+	Step        string    `json:"step"`
+	Kind        LogKind   `json:"kind"`
+	MessageType string    `json:"messageType,omitempty"`
+	MessageID   string    `json:"messageId,omitempty"`
 }
 
 // ErrNotFound is returned for a saga that does not exist.

@@ -15,7 +15,7 @@
 // A failure reply compensates the steps before it, newest first. A step that
 // gets no reply before its deadline either compensates (the step's own
 // compensation command included, since the participant may yet act on the
-// command) or, if marked Retry, sends its command again. A success reply that
+// command) or, if built with RetryOnTimeout, sends its command again. A success reply that
 // arrives after the saga compensated triggers that step's compensation
 // command again, so a late participant cannot leave anything behind.
 package saga
@@ -42,43 +42,7 @@ const (
 	Compensated State = "COMPENSATED" // a step failed or timed out; compensations ran
 )
 
-// Command is a command a step sends to a participant.
-type Command struct {
-	Topic   string
-	Type    string
-	Payload any
-}
-
-// Reply says what a reply type means to the step that waits for it.
-type Reply[D any] struct {
-	// Failure makes the saga compensate.
-	Failure bool
-	// Handle, if set, updates the saga data from the reply (a failure
-	// reason, say) inside the same transaction.
-	Handle func(data *D, reply bus.Envelope) error
-}
-
-// Step is one step of a saga: either Local or Command is set.
-type Step[D any] struct {
-	Name string
-	// Local is a local transaction in the orchestrator's database.
-	Local func(ctx context.Context, tx *bus.Tx, data *D) error
-	// Command is the command sent to a participant; the step then waits for
-	// one of the reply types in Replies.
-	Command func(data *D) Command
-	Replies map[string]Reply[D]
-	// Compensation undoes a completed local step.
-	Compensation func(ctx context.Context, tx *bus.Tx, data *D) error
-	// CompensationCommand undoes a participant step. It is sent durably and
-	// not waited for, so the participant must make it idempotent and accept
-	// it before the command it undoes.
-	CompensationCommand func(data *D) Command
-	// Retry makes a deadline resend the command instead of compensating: a
-	// step after the saga's point of no return.
-	Retry bool
-}
-
-// Definition is a saga type.
+// Definition is a saga type whose data is D.
 type Definition[D any] struct {
 	Type  string
 	Steps []Step[D]
@@ -110,7 +74,7 @@ func NewEngine(cfg Config) *Engine {
 	return &Engine{cfg: cfg, defs: map[string]runner{}}
 }
 
-// runner is a Definition with its data type erased.
+// runner is a registered saga type with its data type erased.
 type runner interface {
 	advance(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error
 	onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error
@@ -119,32 +83,58 @@ type runner interface {
 	steps() int
 }
 
-// Register adds a saga type to e.
-func Register[D any](e *Engine, def Definition[D]) {
-	e.defs[def.Type] = &def
+// Saga is a saga type registered with an engine: Start runs new instances
+// of it, with data of its type.
+type Saga[D any] struct {
+	engine    *Engine
+	typ       string
+	plan      []step[D]
+	onTimeout func(data *D)
 }
 
-// Start creates a saga instance of type typ for correlationID with data and
-// runs its first steps inside tx. The saga's id is correlationID/typ.
-func Start[D any](ctx context.Context, e *Engine, tx *bus.Tx, typ, correlationID string, data D) (string, error) {
-	r, ok := e.defs[typ]
-	if !ok {
-		return "", fmt.Errorf("start saga: unknown type %q", typ)
+// Register adds the saga type def to e and returns it. It panics on a
+// definition that cannot run (no type, no steps, a step without a name,
+// a type registered twice): a programming error.
+func Register[D any](e *Engine, def Definition[D]) *Saga[D] {
+	if def.Type == "" || len(def.Steps) == 0 {
+		panic(fmt.Sprintf("saga: definition %q needs a type and steps", def.Type))
 	}
+	if _, dup := e.defs[def.Type]; dup {
+		panic(fmt.Sprintf("saga: type %q registered twice", def.Type))
+	}
+	s := &Saga[D]{engine: e, typ: def.Type, onTimeout: def.OnTimeout}
+	for _, st := range def.Steps {
+		spec := st.spec()
+		if spec.name == "" {
+			panic(fmt.Sprintf("saga %s: a step has no name", def.Type))
+		}
+		s.plan = append(s.plan, spec)
+	}
+	e.defs[def.Type] = s
+	return s
+}
+
+// Type is the saga type's name.
+func (s *Saga[D]) Type() string { return s.typ }
+
+// Start creates an instance of the saga for correlationID with data and
+// runs its first steps inside tx. The saga's id is ID(correlationID, type).
+func (s *Saga[D]) Start(ctx context.Context, tx *bus.Tx, correlationID string, data D) (string, error) {
+	e := s.engine
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return "", fmt.Errorf("start %s saga: encode data: %w", typ, err)
+		return "", fmt.Errorf("start %s saga: encode data: %w", s.typ, err)
 	}
 	now := e.cfg.Now()
-	in := &instance{ID: ID(correlationID, typ), Type: typ, CorrelationID: correlationID, State: Running,
+	in := &instance{ID: ID(correlationID, s.typ), Type: s.typ, CorrelationID: correlationID, State: Running,
 		Data: raw, CreatedAt: now, UpdatedAt: now}
 	if err := insertInstance(ctx, tx, in); err != nil {
 		return "", err
 	}
-	if err := e.log(ctx, tx, in, "start", "", "", ""); err != nil {
+	if err := e.log(ctx, tx, in, LogStart, "", "", ""); err != nil {
 		return "", err
 	}
-	if err := r.advance(ctx, e, tx, in, 0); err != nil {
+	if err := s.advance(ctx, e, tx, in, 0); err != nil {
 		return "", err
 	}
 	return in.ID, nil
@@ -199,16 +189,16 @@ func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
 	return len(ids), nil
 }
 
-func (d *Definition[D]) stepName(i int) string {
-	if i < 0 || i >= len(d.Steps) {
+func (d *Saga[D]) stepName(i int) string {
+	if i < 0 || i >= len(d.plan) {
 		return ""
 	}
-	return d.Steps[i].Name
+	return d.plan[i].name
 }
 
-func (d *Definition[D]) steps() int { return len(d.Steps) }
+func (d *Saga[D]) steps() int { return len(d.plan) }
 
-func (d *Definition[D]) decode(in *instance) (*D, error) {
+func (d *Saga[D]) decode(in *instance) (*D, error) {
 	var data D
 	if err := json.Unmarshal(in.Data, &data); err != nil {
 		return nil, fmt.Errorf("saga %s: decode data: %w", in.ID, err)
@@ -216,7 +206,7 @@ func (d *Definition[D]) decode(in *instance) (*D, error) {
 	return &data, nil
 }
 
-func (d *Definition[D]) save(ctx context.Context, tx *bus.Tx, e *Engine, in *instance, data *D) error {
+func (d *Saga[D]) save(ctx context.Context, tx *bus.Tx, e *Engine, in *instance, data *D) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("saga %s: encode data: %w", in.ID, err)
@@ -229,67 +219,67 @@ func (d *Definition[D]) save(ctx context.Context, tx *bus.Tx, e *Engine, in *ins
 // advance runs steps from index from: local steps at once, up to the first
 // command, which it sends before waiting; past the last step the saga is
 // complete.
-func (d *Definition[D]) advance(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error {
+func (d *Saga[D]) advance(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error {
 	data, err := d.decode(in)
 	if err != nil {
 		return err
 	}
-	for i := from; i < len(d.Steps); i++ {
-		st := d.Steps[i]
+	for i := from; i < len(d.plan); i++ {
+		st := d.plan[i]
 		in.Step = i
-		if st.Local != nil {
-			if err := st.Local(ctx, tx, data); err != nil {
-				return fmt.Errorf("saga %s step %q: %w", in.ID, st.Name, err)
+		if st.local != nil {
+			if err := st.local(ctx, tx, data); err != nil {
+				return fmt.Errorf("saga %s step %q: %w", in.ID, st.name, err)
 			}
-			if err := e.log(ctx, tx, in, "local", st.Name, "", ""); err != nil {
+			if err := e.log(ctx, tx, in, LogLocal, st.name, "", ""); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := e.send(ctx, tx, in, st.Name, st.Command(data), "command"); err != nil {
+		if err := e.send(ctx, tx, in, st.name, st.command(data), LogCommand); err != nil {
 			return err
 		}
 		return d.save(ctx, tx, e, in, data)
 	}
 	in.State, in.Awaiting, in.DeadlineAt = Completed, "", time.Time{}
-	in.Step = len(d.Steps)
-	if err := e.log(ctx, tx, in, "completed", "", "", ""); err != nil {
+	in.Step = len(d.plan)
+	if err := e.log(ctx, tx, in, LogCompleted, "", "", ""); err != nil {
 		return err
 	}
 	return d.save(ctx, tx, e, in, data)
 }
 
-func (d *Definition[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
-	step := d.Steps[min(in.Step, len(d.Steps)-1)]
+func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
+	step := d.plan[min(in.Step, len(d.plan)-1)]
 	if in.State != Running {
 		return d.lateReply(ctx, e, tx, in, reply)
 	}
 	if in.Awaiting != reply.CausationID {
 		// A reply to an earlier copy of this step's command still counts.
-		if sentBy, _ := commandStep(ctx, tx, reply.CausationID); sentBy != step.Name {
+		if sentBy, _ := commandStep(ctx, tx, reply.CausationID); sentBy != step.name {
 			return d.lateReply(ctx, e, tx, in, reply)
 		}
 	}
-	r, ok := step.Replies[reply.Type]
+	r, ok := step.replies[reply.Type]
 	if !ok {
-		return e.log(ctx, tx, in, "unexpected", step.Name, reply.Type, reply.ID)
+		return e.log(ctx, tx, in, LogUnexpected, step.name, reply.Type, reply.ID)
 	}
 	data, err := d.decode(in)
 	if err != nil {
 		return err
 	}
-	if r.Handle != nil {
-		if err := r.Handle(data, reply); err != nil {
-			return fmt.Errorf("saga %s step %q reply %s: %w", in.ID, step.Name, reply.Type, err)
+	if r.record != nil {
+		if err := r.record(data, reply); err != nil {
+			return fmt.Errorf("saga %s step %q reply %s: %w", in.ID, step.name, reply.Type, err)
 		}
 	}
-	if err := e.log(ctx, tx, in, "reply", step.Name, reply.Type, reply.ID); err != nil {
+	if err := e.log(ctx, tx, in, LogReply, step.name, reply.Type, reply.ID); err != nil {
 		return err
 	}
 	if err := d.save(ctx, tx, e, in, data); err != nil {
 		return err
 	}
-	if r.Failure {
+	if r.failure {
 		return d.compensate(ctx, e, tx, in, in.Step-1)
 	}
 	return d.advance(ctx, e, tx, in, in.Step+1)
@@ -298,47 +288,47 @@ func (d *Definition[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *
 // lateReply handles a reply the saga no longer waits for. A success from a
 // step that has a compensation command, after the saga compensated, means
 // the participant acted late: undo it again.
-func (d *Definition[D]) lateReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
+func (d *Saga[D]) lateReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
 	stepName, _ := commandStep(ctx, tx, reply.CausationID)
-	if err := e.log(ctx, tx, in, "late reply", stepName, reply.Type, reply.ID); err != nil {
+	if err := e.log(ctx, tx, in, LogLateReply, stepName, reply.Type, reply.ID); err != nil {
 		return err
 	}
 	if in.State != Compensated {
 		return nil
 	}
-	for _, st := range d.Steps {
-		if st.Name != stepName || st.CompensationCommand == nil {
+	for _, st := range d.plan {
+		if st.name != stepName || st.compensationCommand == nil {
 			continue
 		}
-		if r, ok := st.Replies[reply.Type]; !ok || r.Failure {
+		if r, ok := st.replies[reply.Type]; !ok || r.failure {
 			return nil
 		}
 		data, err := d.decode(in)
 		if err != nil {
 			return err
 		}
-		return e.send(ctx, tx, in, st.Name, st.CompensationCommand(data), "compensation command")
+		return e.send(ctx, tx, in, st.name, st.compensationCommand(data), LogCompensationCommand)
 	}
 	return nil
 }
 
-func (d *Definition[D]) onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, in *instance) error {
-	step := d.Steps[in.Step]
-	if err := e.log(ctx, tx, in, "timeout", step.Name, "", ""); err != nil {
+func (d *Saga[D]) onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, in *instance) error {
+	step := d.plan[in.Step]
+	if err := e.log(ctx, tx, in, LogTimeout, step.name, "", ""); err != nil {
 		return err
 	}
 	data, err := d.decode(in)
 	if err != nil {
 		return err
 	}
-	if step.Retry {
-		if err := e.send(ctx, tx, in, step.Name, step.Command(data), "command (again)"); err != nil {
+	if step.retry {
+		if err := e.send(ctx, tx, in, step.name, step.command(data), LogCommandAgain); err != nil {
 			return err
 		}
 		return d.save(ctx, tx, e, in, data)
 	}
-	if d.OnTimeout != nil {
-		d.OnTimeout(data)
+	if d.onTimeout != nil {
+		d.onTimeout(data)
 	}
 	if err := d.save(ctx, tx, e, in, data); err != nil {
 		return err
@@ -349,30 +339,30 @@ func (d *Definition[D]) onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, i
 
 // compensate runs the compensations of steps from down to 0 and ends the
 // saga Compensated.
-func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error {
+func (d *Saga[D]) compensate(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, from int) error {
 	data, err := d.decode(in)
 	if err != nil {
 		return err
 	}
 	in.Compensating = true
 	for i := from; i >= 0; i-- {
-		st := d.Steps[i]
-		if st.Compensation != nil {
-			if err := st.Compensation(ctx, tx, data); err != nil {
-				return fmt.Errorf("saga %s compensating %q: %w", in.ID, st.Name, err)
+		st := d.plan[i]
+		if st.compensation != nil {
+			if err := st.compensation(ctx, tx, data); err != nil {
+				return fmt.Errorf("saga %s compensating %q: %w", in.ID, st.name, err)
 			}
-			if err := e.log(ctx, tx, in, "compensation", st.Name, "", ""); err != nil {
+			if err := e.log(ctx, tx, in, LogCompensation, st.name, "", ""); err != nil {
 				return err
 			}
 		}
-		if st.CompensationCommand != nil {
-			if err := e.send(ctx, tx, in, st.Name, st.CompensationCommand(data), "compensation command"); err != nil {
+		if st.compensationCommand != nil {
+			if err := e.send(ctx, tx, in, st.name, st.compensationCommand(data), LogCompensationCommand); err != nil {
 				return err
 			}
 		}
 	}
 	in.State, in.Awaiting, in.DeadlineAt = Compensated, "", time.Time{}
-	if err := e.log(ctx, tx, in, "compensated", "", "", ""); err != nil {
+	if err := e.log(ctx, tx, in, LogCompensated, "", "", ""); err != nil {
 		return err
 	}
 	return d.save(ctx, tx, e, in, data)
@@ -380,7 +370,7 @@ func (d *Definition[D]) compensate(ctx context.Context, e *Engine, tx *bus.Tx, i
 
 // send writes a command to the outbox, records it, and (for a step's own
 // command) makes the saga wait for its reply until the deadline.
-func (e *Engine) send(ctx context.Context, tx *bus.Tx, in *instance, step string, c Command, kind string) error {
+func (e *Engine) send(ctx context.Context, tx *bus.Tx, in *instance, step string, c Command, kind LogKind) error {
 	id := e.cfg.NewID()
 	msg := bus.Message{ID: id, Topic: c.Topic, Type: c.Type, CorrelationID: in.CorrelationID,
 		ReplyTo: e.cfg.RepliesTopic, Payload: c.Payload}
@@ -390,7 +380,7 @@ func (e *Engine) send(ctx context.Context, tx *bus.Tx, in *instance, step string
 	if err := tx.Emit(ctx, msg); err != nil {
 		return err
 	}
-	if kind != "compensation command" {
+	if kind != LogCompensationCommand {
 		in.Awaiting = id
 		in.DeadlineAt = e.cfg.Now().Add(e.cfg.Timeout)
 	}

@@ -121,7 +121,7 @@ func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance,
 // instanceByCommand finds the saga that sent the command with id commandID.
 func instanceByCommand(ctx context.Context, q storage.Querier, commandID string) (*instance, error) {
 	var sagaID string
-	err := q.QueryRowContext(ctx, `SELECT saga_id FROM saga_log WHERE message_id = ? AND kind LIKE '%command%' LIMIT 1`,
+	err := q.QueryRowContext(ctx, `SELECT saga_id FROM saga_log WHERE message_id = ? AND kind IN `+commandKinds+` LIMIT 1`,
 		commandID).Scan(&sagaID)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit i
 	return ids, rows.Err()
 }
 
-func (e *Engine) log(ctx context.Context, tx *bus.Tx, in *instance, kind, step, msgType, msgID string) error {
+func (e *Engine) log(ctx context.Context, tx *bus.Tx, in *instance, kind LogKind, step, msgType, msgID string) error {
 	switch {
 	case step != "" && msgType != "":
 		tx.Note("%s saga: %s %s (step %q)", in.Type, kind, msgType, step)

@@ -50,7 +50,9 @@ type Module struct {
 	out   *bus.Outbox
 	store store
 	sagas *saga.Engine
-	log   *slog.Logger
+	// createOrder and cancelOrderSaga are the orchestrated sagas.
+	createOrder, cancelOrderSaga *saga.Saga[orderSagaData]
+	log                          *slog.Logger
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -169,7 +171,7 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 	err := m.out.Write(ctx, func(tx *bus.Tx) error {
 		var err error
 		if mode == contract.Orchestration {
-			err = m.startSaga(ctx, tx, CreateOrderSaga, o)
+			err = m.startSaga(ctx, tx, m.createOrder, o)
 		} else {
 			err = m.insertOrder(ctx, tx, o, now.Add(m.cfg.SagaTimeout).UnixNano())
 		}
@@ -222,7 +224,7 @@ func (m *Module) cancel(ctx context.Context, id string) (contract.Order, bus.Pos
 			return fmt.Errorf("order %s is %s: %w", id, o.State, ErrNotApproved)
 		}
 		if o.SagaMode == contract.Orchestration {
-			err = m.startSaga(ctx, tx, CancelOrderSaga, o)
+			err = m.startSaga(ctx, tx, m.cancelOrderSaga, o)
 		} else {
 			_, err = m.cancelOrder(ctx, tx, id)
 		}

@@ -26,86 +26,68 @@ type orderSagaData struct {
 }
 
 func (m *Module) registerSagas() {
-	reserveCredit := func(d *orderSagaData) saga.Command {
+	type data = orderSagaData
+	reserveCredit := func(d *data) saga.Command {
 		return saga.Command{Topic: customercontract.CommandsTopic, Type: customercontract.ReserveCredit,
 			Payload: customercontract.ReserveCreditCommand{CustomerID: d.CustomerID, OrderID: d.OrderID, OrderTotal: d.OrderTotal}}
 	}
-	releaseCredit := func(d *orderSagaData) saga.Command {
+	releaseCredit := func(d *data) saga.Command {
 		return saga.Command{Topic: customercontract.CommandsTopic, Type: customercontract.ReleaseCredit,
 			Payload: customercontract.ReleaseCreditCommand{CustomerID: d.CustomerID, OrderID: d.OrderID}}
 	}
-	rejectWith := func(reason string) saga.Reply[orderSagaData] {
-		return saga.Reply[orderSagaData]{Failure: true, Handle: func(d *orderSagaData, _ bus.Envelope) error {
+	rejectedFor := func(reason string) func(d *data, _ bus.Envelope) error {
+		return func(d *data, _ bus.Envelope) error {
 			d.RejectionReason = reason
 			return nil
-		}}
+		}
 	}
 
 	// Create Order: create PENDING (compensation: reject), reserve credit
 	// (compensation, on timeout: release it), approve.
-	saga.Register(m.sagas, saga.Definition[orderSagaData]{
+	m.createOrder = saga.Register(m.sagas, saga.Definition[data]{
 		Type: CreateOrderSaga,
-		Steps: []saga.Step[orderSagaData]{
-			{
-				Name: "create order",
-				Local: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
-					now := m.cfg.Now()
-					return m.insertOrder(ctx, tx, contract.Order{ID: d.OrderID, CustomerID: d.CustomerID,
-						OrderTotal: d.OrderTotal, State: contract.Pending, SagaMode: contract.Orchestration,
-						CreatedAt: now, UpdatedAt: now}, 0)
-				},
-				Compensation: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
-					return m.finish(ctx, tx, nil, d.OrderID, contract.Rejected, d.RejectionReason)
-				},
-			},
-			{
-				Name:    "reserve credit",
-				Command: reserveCredit,
-				Replies: map[string]saga.Reply[orderSagaData]{
-					customercontract.CustomerCreditReserved:      {},
-					customercontract.CustomerCreditLimitExceeded: rejectWith(contract.ReasonInsufficientCredit),
-					customercontract.CustomerNotFound:            rejectWith(contract.ReasonUnknownCustomer),
-				},
-				CompensationCommand: releaseCredit,
-			},
-			{
-				Name: "approve order",
-				Local: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
-					return m.finish(ctx, tx, nil, d.OrderID, contract.Approved, "")
-				},
-			},
+		Steps: []saga.Step[data]{
+			saga.Local("create order", func(ctx context.Context, tx *bus.Tx, d *data) error {
+				now := m.cfg.Now()
+				return m.insertOrder(ctx, tx, contract.Order{ID: d.OrderID, CustomerID: d.CustomerID,
+					OrderTotal: d.OrderTotal, State: contract.Pending, SagaMode: contract.Orchestration,
+					CreatedAt: now, UpdatedAt: now}, 0)
+			}).CompensatedBy(func(ctx context.Context, tx *bus.Tx, d *data) error {
+				return m.finish(ctx, tx, nil, d.OrderID, contract.Rejected, d.RejectionReason)
+			}),
+			saga.Call("reserve credit", reserveCredit,
+				saga.Success[data](customercontract.CustomerCreditReserved),
+				saga.Failure(customercontract.CustomerCreditLimitExceeded, rejectedFor(contract.ReasonInsufficientCredit)),
+				saga.Failure(customercontract.CustomerNotFound, rejectedFor(contract.ReasonUnknownCustomer)),
+			).CompensatedBy(releaseCredit),
+			saga.Local("approve order", func(ctx context.Context, tx *bus.Tx, d *data) error {
+				return m.finish(ctx, tx, nil, d.OrderID, contract.Approved, "")
+			}),
 		},
-		OnTimeout: func(d *orderSagaData) { d.RejectionReason = contract.ReasonTimeout },
+		OnTimeout: func(d *data) { d.RejectionReason = contract.ReasonTimeout },
 	})
 
 	// Cancel Order: cancel the APPROVED order (the point of no return),
 	// then release its credit, retrying until the Customer service answers.
-	saga.Register(m.sagas, saga.Definition[orderSagaData]{
+	m.cancelOrderSaga = saga.Register(m.sagas, saga.Definition[data]{
 		Type: CancelOrderSaga,
-		Steps: []saga.Step[orderSagaData]{
-			{
-				Name: "cancel order",
-				Local: func(ctx context.Context, tx *bus.Tx, d *orderSagaData) error {
-					_, err := m.cancelOrder(ctx, tx, d.OrderID)
-					return err
-				},
-			},
-			{
-				Name:    "release credit",
-				Command: releaseCredit,
-				Replies: map[string]saga.Reply[orderSagaData]{customercontract.CustomerCreditReleased: {}},
-				Retry:   true,
-			},
+		Steps: []saga.Step[data]{
+			saga.Local("cancel order", func(ctx context.Context, tx *bus.Tx, d *data) error {
+				_, err := m.cancelOrder(ctx, tx, d.OrderID)
+				return err
+			}),
+			saga.Call("release credit", releaseCredit,
+				saga.Success[data](customercontract.CustomerCreditReleased),
+			).RetryOnTimeout(),
 		},
 	})
 }
 
-// startSaga starts a saga of typ for order o inside tx.
-func (m *Module) startSaga(ctx context.Context, tx *bus.Tx, typ string, o contract.Order) error {
-	_, err := saga.Start(ctx, m.sagas, tx, typ, o.ID,
-		orderSagaData{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal})
+// startSaga starts saga s for order o inside tx.
+func (m *Module) startSaga(ctx context.Context, tx *bus.Tx, s *saga.Saga[orderSagaData], o contract.Order) error {
+	_, err := s.Start(ctx, tx, o.ID, orderSagaData{OrderID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal})
 	if err != nil {
-		return fmt.Errorf("start %s saga for order %s: %w", typ, o.ID, err)
+		return fmt.Errorf("start %s saga for order %s: %w", s.Type(), o.ID, err)
 	}
 	return nil
 }

@@ -155,7 +155,7 @@ func TestCreateOrderSaga(t *testing.T) {
 			}
 			var kinds []string
 			for _, e := range entries {
-				kinds = append(kinds, e.Kind)
+				kinds = append(kinds, string(e.Kind))
 			}
 			if !slices.Equal(kinds, c.log) {
 				t.Fatalf("saga log = %v, want %v", kinds, c.log)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"sagalab/bus"
@@ -63,7 +62,7 @@ func (r SagaReport) Story() []Line {
 	commands := map[string]bool{}
 	for _, run := range r.Runs {
 		for _, e := range run.Log {
-			if strings.Contains(e.Kind, "command") {
+			if e.Kind.SendsCommand() {
 				commands[e.MessageID] = true
 			}
 			lines = append(lines, Line{At: e.At, Module: "order", Text: sagaLogText(run.Type, e)})
@@ -113,7 +112,7 @@ func sagaLogText(typ string, e saga.LogEntry) string {
 	case "compensated":
 		return "orchestrator: " + typ + " saga ended compensated"
 	}
-	return "orchestrator: " + e.Kind
+	return "orchestrator: " + string(e.Kind)
 }
 
 // sagaJSON is the GET /sagas/{orderId} answer.
