@@ -49,7 +49,7 @@ import (
 // messages to the module's outbox through tx.
 type Handler func(ctx context.Context, tx *Tx, env Envelope) error
 
-// Bus wires outboxes, consumers and the pub/sub together.
+// Bus wires outboxes, their relays, consumers and the transport together.
 type Bus struct {
 	cfg       Config
 	log       *slog.Logger
@@ -191,7 +191,7 @@ func (b *Bus) outboxList() []*Outbox {
 }
 
 // Close stops the relays, then the router (letting handlers finish), saves
-// each relay's position, and closes the pub/sub. Messages still in flight are
+// each relay's position, and closes the transport. Messages still in flight are
 // published again by the next Start on the same databases.
 func (b *Bus) Close() error {
 	b.mu.Lock()

@@ -12,12 +12,20 @@
 //	                                                  compensation command: ReleaseCredit
 //	step "approve order"   local: approve
 //
+// and is written with constructors (see the Order service's sagas.go):
+//
+//	saga.Local("create order", create).CompensatedBy(reject)
+//	saga.Call("reserve credit", reserveCredit,
+//		saga.Success[D](CustomerCreditReserved),
+//		saga.Failure(CustomerCreditLimitExceeded, recordReason)).CompensatedBy(releaseCredit)
+//
 // A failure reply compensates the steps before it, newest first. A step that
 // gets no reply before its deadline either compensates (the step's own
 // compensation command included, since the participant may yet act on the
-// command) or, if built with RetryOnTimeout, sends its command again. A success reply that
-// arrives after the saga compensated triggers that step's compensation
-// command again, so a late participant cannot leave anything behind.
+// command) or, if built with RetryOnTimeout, sends its command again. A
+// success reply that arrives after the saga compensated triggers that
+// step's compensation command again, so a late participant cannot leave
+// anything behind.
 package saga
 
 import (
