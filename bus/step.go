@@ -121,14 +121,3 @@ func (b *Bus) deliverStep(ctx context.Context, st *Stepped, consumer string) err
 	}
 	return nil
 }
-
-// Consumers returns the consumers of topic, by name.
-func (b *Bus) Consumers(topic string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, c := range b.topicConsumers[topic] {
-		out = append(out, c.name)
-	}
-	return out
-}
