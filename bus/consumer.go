@@ -29,8 +29,8 @@ type Consumer struct {
 	routes map[string]map[string]route
 }
 
-// route is how a consumer takes one message type: match decodes a message
-// and decides whether it needs handling; it returns the handler bound to
+// route is how a consumer takes one message type: it decodes a message and
+// decides whether the consumer needs it, and returns the handler bound to
 // the decoded message, or nil when the message is not needed.
 type route func(ctx context.Context, env Envelope) (run func(ctx context.Context, tx *Tx) error, err error)
 
@@ -68,7 +68,8 @@ func (b *Bus) Consumer(name string, db *storage.DB, out *Outbox) *Consumer {
 func (c *Consumer) Name() string { return c.name }
 
 // Handle makes c handle messages of type typ on topic with h, which gets
-// the payload decoded into a T.
+// the payload decoded into a T. A payload that does not decode fails like
+// the handler: it is retried, then parked as a dead letter.
 func Handle[T any](c *Consumer, topic, typ string, h func(ctx context.Context, tx *Tx, m Received[T]) error) {
 	HandleIf(c, topic, typ, nil, h)
 }
