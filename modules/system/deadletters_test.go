@@ -2,7 +2,6 @@ package system
 
 import (
 	"context"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -78,7 +77,7 @@ func TestStuckSagaRetriedFromDeadLetters(t *testing.T) {
 				t.Fatalf("the story does not tell of the dead letter: %+v", rep.Story())
 			}
 
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			code, body := call(t, srv, "GET", "/dead-letters", "")
 			if list, _ := body["deadLetters"].([]any); code != 200 || len(list) != len(parked) {
 				t.Fatalf("GET /dead-letters = %d %v", code, body)
@@ -120,7 +119,7 @@ func TestStuckSagaRetriedFromDeadLetters(t *testing.T) {
 				t.Fatalf("available credit %s before the retry, want 15.00", got)
 			}
 
-			srv = httptest.NewServer(s.Handler())
+			srv = apiServer(t, s)
 			defer srv.Close()
 			for _, dl := range parked {
 				if code, body := call(t, srv, "POST", "/dead-letters/customer/"+dl.ID+"/retry", ""); code != 200 || body["handled"] != true {

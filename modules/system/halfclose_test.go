@@ -54,7 +54,7 @@ func TestHalfClosedClientWrites(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, Config{SagaMode: mode})
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			defer srv.Close()
 			ctx := context.Background()
 

@@ -33,7 +33,7 @@ func TestHTTPContract(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, Config{SagaMode: mode})
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			defer srv.Close()
 
 			code, body := call(t, srv, "POST", "/customers", `{"name":"John","creditLimit":{"amount":"15.00"}}`)
@@ -88,7 +88,7 @@ func TestHTTPContract(t *testing.T) {
 // Each bad request gets its 4xx and a JSON error, and persists nothing.
 func TestHTTPBadRequests(t *testing.T) {
 	s := start(t, Config{})
-	srv := httptest.NewServer(s.Handler())
+	srv := apiServer(t, s)
 	defer srv.Close()
 	huge := `{"name":"` + strings.Repeat("x", 2<<20) + `","creditLimit":{"amount":"1"}}`
 	cases := []struct {
@@ -170,7 +170,7 @@ func TestCustomerEventsAndTimeTravel(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, Config{SagaMode: mode})
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			defer srv.Close()
 			c := mustCustomer(t, s, "John", "15.00")
 			o := final(t, s, mustOrder(t, s, c, "12.34", "")).ID
@@ -215,7 +215,7 @@ func TestCustomerEventsAndTimeTravel(t *testing.T) {
 // 405 with Allow for a method the path does not take.
 func TestHTTPRoutingErrors(t *testing.T) {
 	s := start(t, Config{})
-	srv := httptest.NewServer(s.Handler())
+	srv := apiServer(t, s)
 	defer srv.Close()
 	cases := []struct {
 		method, path string

@@ -2,7 +2,6 @@ package system
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode"
@@ -16,7 +15,7 @@ func TestSagaInspection(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, Config{SagaMode: mode})
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			defer srv.Close()
 			c := mustCustomer(t, s, "John", "15.00")
 			settled(t, s)
@@ -80,7 +79,7 @@ func TestSagaInspection(t *testing.T) {
 // POST /orders may choose the saga mode per order.
 func TestSagaModePerOrder(t *testing.T) {
 	s := start(t, Config{SagaMode: ordercontract.Choreography})
-	srv := httptest.NewServer(s.Handler())
+	srv := apiServer(t, s)
 	defer srv.Close()
 	c := mustCustomer(t, s, "John", "15.00")
 	_, body := call(t, srv, "POST", "/orders", `{"customerId":"`+c+`","orderTotal":{"amount":"1"},"sagaMode":"orchestration"}`)

@@ -28,7 +28,7 @@ func TestOrderHistoryView(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, Config{SagaMode: mode})
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			defer srv.Close()
 			_, body := call(t, srv, "POST", "/customers", `{"name":"Fred","creditLimit":{"amount":"2000"}}`)
 			c := body["customerId"].(string)
@@ -74,7 +74,7 @@ func state(orders map[string]any, id string) any {
 // sees that write, even while the view is held back.
 func TestReadYourWrites(t *testing.T) {
 	s := start(t, Config{})
-	srv := httptest.NewServer(s.Handler())
+	srv := apiServer(t, s)
 	defer srv.Close()
 	_, body := call(t, srv, "POST", "/customers", `{"name":"Ann","creditLimit":{"amount":"50"}}`)
 	c, pos := body["customerId"].(string), body["position"].(string)
@@ -221,7 +221,7 @@ func TestValuableCustomersThreeWays(t *testing.T) {
 // customer.
 func TestComposedOrderHistory(t *testing.T) {
 	s := start(t, Config{CallLatency: time.Millisecond})
-	srv := httptest.NewServer(s.Handler())
+	srv := apiServer(t, s)
 	defer srv.Close()
 	c := mustCustomer(t, s, "Fred", "2000")
 	id := final(t, s, mustOrder(t, s, c, "3000", "")).ID

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -22,7 +21,7 @@ func TestOnlineViewRebuild(t *testing.T) {
 			ctx := context.Background()
 			cfg := Config{DataDir: t.TempDir(), SagaMode: mode}
 			s := start(t, cfg)
-			srv := httptest.NewServer(s.Handler())
+			srv := apiServer(t, s)
 			defer srv.Close()
 			var customers []string
 			for i := range 6 {
@@ -127,7 +126,7 @@ func TestOnlineViewRebuild(t *testing.T) {
 // A rebuild asked for while one runs is refused with 409.
 func TestOnlineViewRebuildConflict(t *testing.T) {
 	s := start(t, Config{})
-	srv := httptest.NewServer(s.Handler())
+	srv := apiServer(t, s)
 	defer srv.Close()
 	s.rebuild.running.Lock() // as a rebuild in progress does
 	code, body := call(t, srv, "POST", "/views/rebuild", "")

@@ -72,6 +72,9 @@ type Config struct {
 	IDs func(kind string) string
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// ReadyLag is how many events the view may be behind a topic while
+	// GET /readyz answers ready; DefaultReadyLag when 0.
+	ReadyLag int64
 }
 
 // System is a running sagalab.
@@ -207,6 +210,8 @@ func (s *System) Handler() http.Handler {
 	s.History.Routes(mux, s.log)
 	s.Composer.Routes(mux, s.log)
 	s.viewRoutes(mux)
+	s.healthRoutes(mux)
+	s.openAPIRoutes(mux)
 	return httpjson.Mux(mux)
 }
 
