@@ -23,6 +23,9 @@ type Delivery struct {
 	// handler noted (see Tx.Note).
 	Effect string
 	At     time.Time
+	// Took is how long the consumer's local transaction took, handler
+	// included (wall time, whatever the bus's clock).
+	Took time.Duration
 }
 
 // handle runs run for env in one transaction that also records env in c's
@@ -35,6 +38,7 @@ func (c *Consumer) handle(ctx context.Context, env Envelope, run func(context.Co
 		d.Ignored = true
 	} else {
 		resolved := false // a dead letter of the message was removed
+		began := time.Now()
 		err := c.db.WriteTx(ctx, func(st *storage.Tx) error {
 			var seen int
 			err := st.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
@@ -65,6 +69,7 @@ func (c *Consumer) handle(ctx context.Context, env Envelope, run func(context.Co
 			resolved, err = c.dl.resolve(ctx, st, env.ID)
 			return err
 		})
+		d.Took = time.Since(began)
 		if err != nil {
 			return d, &handlingError{consumer: c.name, env: env, err: err}
 		}

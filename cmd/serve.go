@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -18,23 +19,33 @@ import (
 func newServe() *cobra.Command {
 	var flags systemFlags
 	var addr string
+	var logRequests, logMessages bool
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the store's REST API",
+		Short: "Serve the store's REST API and its live classroom page",
 		Long: `Serve the Order and Customer services' REST API (compatible with the Eventuate
-customers-and-orders examples):
+customers-and-orders examples) and a web page that shows sagas live:
 
+  GET  /                      the classroom page: orders and sagas live, each order's
+                              sequence diagram, each module's rows, actions
   POST /customers             {"name":"John","creditLimit":{"amount":"15.00"}}
   GET  /customers[/{id}]
   POST /orders                {"customerId":"…","orderTotal":{"amount":"12.34"}[,"sagaMode":"…"]}
   GET  /orders[/{id}]
   POST /orders/{id}/cancel    an APPROVED order becomes CANCELLED, its credit is released
+  GET  /openapi.json          the whole REST API, as OpenAPI 3.1
+  GET  /metrics               Prometheus metrics
+  GET  /healthz, /readyz      the process answers; ready to serve (503 with the reasons)
 
-Data lives in --data and survives restarts: sagas in flight finish after a restart.
+Each request is logged on stderr (--log-requests=false: none); --log-messages
+prints every message a module handles on stdout. Data lives in --data and survives
+restarts: sagas in flight finish after a restart.
 
 With --arch monolith the same API is served by the monolith: customers and orders in
 one database (store.db), each order decided in one ACID transaction, no saga. Each order
-says which architecture handled it ("architecture": "monolith" or "microservices").`,
+says which architecture handled it ("architecture": "monolith" or "microservices").
+The monolith serves its API, request logs and /metrics (HTTP and Go runtime); the page,
+/openapi.json, the health checks and the saga metrics are the microservices'.`,
 		Example: `  sagalab serve
   sagalab serve --addr 127.0.0.1:9090 --data /tmp/store --saga orchestration
   sagalab serve --arch monolith --data /tmp/monolith
@@ -45,11 +56,13 @@ says which architecture handled it ("architecture": "monolith" or "microservices
 			if err != nil {
 				return err
 			}
-			return serve(cmd, cfg, addr)
+			return serve(cmd, cfg, addr, serveOptions{logRequests: logRequests, logMessages: logMessages})
 		},
 	}
 	flags.register(cmd, "sagalab-data")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().BoolVar(&logRequests, "log-requests", true, "log one line per HTTP request on stderr")
+	cmd.Flags().BoolVar(&logMessages, "log-messages", false, "print every message a module handles, as the demo does")
 	return cmd
 }
 
@@ -77,21 +90,37 @@ func printSettings(out io.Writer, addr string, cfg system.Config) {
 		faults += fmt.Sprintf(" · composer call latency %s", cfg.CallLatency)
 	}
 	fmt.Fprintf(out, "  faults     %s\n", faults)
+	fmt.Fprintf(out, "  page       http://%s/ · API /openapi.json · metrics /metrics · /healthz /readyz\n", addr)
 }
 
-func serve(cmd *cobra.Command, cfg system.Config, addr string) error {
+// serveOptions are serve's own flags.
+type serveOptions struct {
+	logRequests, logMessages bool
+}
+
+func serve(cmd *cobra.Command, cfg system.Config, addr string, opt serveOptions) error {
 	ctx := cmd.Context()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	serving := newServing(cfg)
+	var messages io.Writer
+	if opt.logMessages {
+		messages = cmd.OutOrStdout()
+	}
+	cfg.Observer = serving.observer(messages)
 	sys, err := start(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	var requests *slog.Logger
+	if opt.logRequests {
+		requests = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	}
 	srv := &http.Server{
-		Handler:           sys.Handler(),
+		Handler:           serving.handler(sys, requests, cfg.Logger),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      httpjson.Deadline + 15*time.Second, // a request's answer outlives its deadline
