@@ -37,6 +37,9 @@ const heartbeat = 15 * time.Second
 
 // Routes adds the page and its routes to mux.
 func Routes(mux *http.ServeMux, sys *system.System, b *Broadcaster, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	static, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time

@@ -7,6 +7,8 @@ const names = { order: "Order service", customer: "Customer service", history: "
 const symbols = { PENDING: "… PENDING", APPROVED: "✓ APPROVED", REJECTED: "✗ REJECTED", CANCELLED: "⟲ CANCELLED" };
 const $ = (id) => document.getElementById(id);
 const short = (id) => (id || "").slice(0, 8);
+const uuids = /([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const shorten = (text) => text.replace(uuids, "$1");
 const page = { customers: [], orders: [], selected: "", tab: "diagram", rows: {}, seen: new Set(), touched: new Set() };
 
 async function api(method, path, body) {
@@ -69,11 +71,12 @@ function renderCustomers() {
 
 function renderOrders() {
   const list = $("orders");
+  const first = page.seen.size === 0;
   const items = page.orders.slice().reverse().map((o) => {
-    const fresh = !page.seen.has(o.orderId + o.orderState);
+    const fresh = !first && !page.seen.has(o.orderId + o.orderState);
     page.seen.add(o.orderId + o.orderState);
     const b = el("button", {
-      class: "order" + (fresh && page.seen.size > 1 ? " new" : ""), "aria-pressed": String(o.orderId === page.selected),
+      class: "order" + (fresh ? " new" : ""), "aria-pressed": String(o.orderId === page.selected),
       "data-id": o.orderId, onclick: () => select(o.orderId),
     },
     el("span", { class: "id" }, short(o.orderId)), " ", customerName(o.customerId), " · ", o.orderTotal.amount, el("br"),
@@ -87,6 +90,7 @@ function renderOrders() {
 
 function select(id) {
   page.selected = id;
+  history.replaceState(null, "", "#order=" + encodeURIComponent(id) + "&tab=" + page.tab);
   renderOrders();
   const b = document.querySelector(`.order[data-id="${id}"]`);
   if (b) b.focus();
@@ -142,7 +146,8 @@ function drawTrace(t, width) {
     "aria-label": `Sequence diagram of order ${short(t.orderId)}: ${t.steps.length} steps` });
   const defs = svg("defs");
   for (const [id, color] of [["arrow", "#111"], ["arrow-comp", "#a3121f"], ["arrow-pending", "#999"]]) {
-    const m = svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" });
+    const m = svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 16, markerHeight: 16,
+      markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
     m.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: color }));
     defs.append(m);
   }
@@ -161,11 +166,11 @@ function drawTrace(t, width) {
       const marker = s.pending ? "arrow-pending" : s.compensation ? "arrow-comp" : "arrow";
       g.append(svg("line", { x1: from, y1: ly, x2: to === from ? from + 40 : to, y2: ly, "marker-end": `url(#${marker})` }));
       let label = (s.compensation ? "⟲ " : "") + s.type + (kind === "event" ? "" : ` (${kind})`);
-      if (s.summary) label += " " + s.summary;
+      if (s.summary) label += " " + shorten(s.summary);
       if (s.duplicate) label += " · duplicate, ignored";
       if (s.pending) label += " · not handled yet";
       const mid = (from + to) / 2;
-      const span = Math.max(Math.abs(to - from), laneW) / 8.2;
+      const span = Math.max(Math.abs(to - from), laneW) / 9.4;
       const text = svg("text", { x: mid, y: ly - 8, "text-anchor": "middle" }, clip(label, Math.floor(span)));
       text.append(svg("title", {}, label));
       g.append(text);
@@ -175,8 +180,8 @@ function drawTrace(t, width) {
       const g = svg("g", { class: "tx" + (s.compensation ? " comp" : "") });
       const cx = x(s.from);
       g.append(svg("rect", { x: cx - laneW / 2 + 8, y: y + 4, width: laneW - 16, height: 32, rx: 4 }));
-      const label = (s.compensation ? "⟲ " : "") + (s.effect || "local transaction");
-      const text = svg("text", { x: cx - laneW / 2 + 16, y: y + 25 }, clip(label, Math.floor((laneW - 32) / 7.4)));
+      const label = (s.compensation ? "⟲ " : "") + shorten(s.effect || "local transaction");
+      const text = svg("text", { x: cx - laneW / 2 + 16, y: y + 25 }, clip(label, Math.floor((laneW - 32) / 8.4)));
       text.append(svg("title", {}, label));
       g.append(text);
       root.append(g);
@@ -274,6 +279,7 @@ async function cancelOrder(id) {
 const tabs = ["diagram", "rows", "queries"];
 function showTab(name) {
   page.tab = name;
+  history.replaceState(null, "", "#order=" + encodeURIComponent(page.selected) + "&tab=" + name);
   for (const t of tabs) {
     $("tab-" + t).setAttribute("aria-selected", String(t === name));
     $(t + "-panel").hidden = t !== name;
@@ -321,6 +327,11 @@ function listen() {
     refreshSoon();
   };
 }
+
+// #order=ID&tab=rows picks an order and a view: links and screenshots.
+const wanted = new URLSearchParams(location.hash.slice(1));
+page.selected = wanted.get("order") || "";
+if (tabs.includes(wanted.get("tab"))) showTab(wanted.get("tab"));
 
 window.addEventListener("resize", refreshSoon);
 listen();
