@@ -11,9 +11,9 @@ import (
 	"sagalab/bus"
 	"sagalab/cmd/internal/metrics"
 	"sagalab/cmd/internal/reqlog"
+	"sagalab/cmd/internal/trace"
 	"sagalab/cmd/internal/web"
 	"sagalab/modules/system"
-	"sagalab/cmd/internal/trace"
 )
 
 // observers tells every one of its observers about each handled message.

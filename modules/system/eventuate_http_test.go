@@ -3,7 +3,6 @@ package system
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 )
 
@@ -39,7 +38,7 @@ func TestEventuateOverHTTPEveryArchitecture(t *testing.T) {
 	for _, arch := range architectures {
 		t.Run(arch.name, func(t *testing.T) {
 			h, settle := arch.handler(t)
-			srv := httptest.NewServer(h)
+			srv := checkedServer(t, h)
 			defer srv.Close()
 			want := map[bool]string{true: "monolith", false: "microservices"}[arch.name == "monolith"]
 			order := func(cid, amount string) map[string]any {

@@ -36,11 +36,17 @@ var apiDoc = sync.OnceValues(func() (routers.Router, error) {
 // (2xx) must be valid by the document; a rejected one is expected not to be.
 func apiServer(t testing.TB, s *System) *httptest.Server {
 	t.Helper()
+	return checkedServer(t, s.Handler())
+}
+
+// checkedServer serves h, checking every exchange as apiServer does: the
+// monolith keeps the same contract.
+func checkedServer(t testing.TB, h http.Handler) *httptest.Server {
+	t.Helper()
 	router, err := apiDoc()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.Handler()
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqBody, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(reqBody))
@@ -133,7 +139,7 @@ func TestOpenAPICatchesDrift(t *testing.T) {
 		rec.WriteString(body)
 		return rec
 	}
-	order := `{"orderId":"o","customerId":"c","orderTotal":{"amount":"1.00"},"orderState":"APPROVED","rejectionReason":null,"sagaMode":"choreography"}`
+	order := `{"orderId":"o","customerId":"c","orderTotal":{"amount":"1.00"},"orderState":"APPROVED","rejectionReason":null,"sagaMode":"choreography","architecture":"microservices"}`
 	for _, c := range []struct {
 		name, method, path, body string
 		ok                       bool
