@@ -117,6 +117,22 @@ function clip(text, chars) {
   return text.length > chars ? text.slice(0, chars - 1) + "…" : text;
 }
 
+// wrapLines breaks text at spaces into at most n lines of chars, the last
+// one clipped.
+function wrapLines(text, chars, n) {
+  const lines = [];
+  let rest = text;
+  while (rest && lines.length < n - 1) {
+    if (rest.length <= chars) break;
+    let cut = rest.lastIndexOf(" ", chars);
+    if (cut <= 0) cut = chars;
+    lines.push(rest.slice(0, cut));
+    rest = rest.slice(cut).trimStart();
+  }
+  lines.push(clip(rest, chars));
+  return lines;
+}
+
 async function renderDiagram() {
   const head = $("diagram-head");
   const box = $("diagram");
@@ -140,7 +156,7 @@ function drawTrace(t, width) {
   const lanes = t.participants;
   const laneW = width / lanes.length;
   const x = (m) => (lanes.indexOf(m) + 0.5) * laneW;
-  const rowH = { message: 46, transaction: 42 };
+  const rowH = { message: 46, transaction: 58 };
   const height = 44 + t.steps.reduce((h, s) => h + (rowH[s.kind] || 40), 0) + 10;
   const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": `Sequence diagram of order ${short(t.orderId)}: ${t.steps.length} steps` });
@@ -169,9 +185,12 @@ function drawTrace(t, width) {
       if (s.summary) label += " " + shorten(s.summary);
       if (s.duplicate) label += " · duplicate, ignored";
       if (s.pending) label += " · not handled yet";
-      const mid = (from + to) / 2;
-      const span = Math.max(Math.abs(to - from), laneW) / 9.4;
-      const text = svg("text", { x: mid, y: ly - 8, "text-anchor": "middle" }, clip(label, Math.floor(span)));
+      // A label may run past its arrow's ends, not past the picture's.
+      const chars = Math.floor(Math.min(width - 8, Math.max(Math.abs(to - from), laneW) * 1.5) / 9.6);
+      const shown = clip(label, chars);
+      const half = shown.length * 9.6 / 2;
+      const mid = Math.min(Math.max((from + to) / 2, half + 4), width - half - 4);
+      const text = svg("text", { x: mid, y: ly - 8, "text-anchor": "middle" }, shown);
       text.append(svg("title", {}, label));
       g.append(text);
       root.append(g);
@@ -179,9 +198,11 @@ function drawTrace(t, width) {
     } else {
       const g = svg("g", { class: "tx" + (s.compensation ? " comp" : "") });
       const cx = x(s.from);
-      g.append(svg("rect", { x: cx - laneW / 2 + 8, y: y + 4, width: laneW - 16, height: 32, rx: 4 }));
+      g.append(svg("rect", { x: cx - laneW / 2 + 8, y: y + 4, width: laneW - 16, height: 50, rx: 4 }));
       const label = (s.compensation ? "⟲ " : "") + shorten(s.effect || "local transaction");
-      const text = svg("text", { x: cx - laneW / 2 + 16, y: y + 25 }, clip(label, Math.floor((laneW - 32) / 8.4)));
+      const text = svg("text", { x: cx - laneW / 2 + 16, y: y + 24 });
+      wrapLines(label, Math.floor((laneW - 32) / 8.9), 2).forEach((line, i) =>
+        text.append(svg("tspan", { x: cx - laneW / 2 + 16, dy: i ? 19 : 0 }, line)));
       text.append(svg("title", {}, label));
       g.append(text);
       root.append(g);
