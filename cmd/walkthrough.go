@@ -19,6 +19,7 @@ import (
 	"sagalab/cmd/internal/classroom"
 	"sagalab/cmd/internal/scenario"
 	"sagalab/cmd/internal/trace"
+	"sagalab/cmd/internal/web"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 )
@@ -26,7 +27,8 @@ import (
 func newWalkthrough(scenarios fs.FS) *cobra.Command {
 	flags := systemFlags{crash: true}
 	var opt walkOptions
-	var list bool
+	var list, webOn bool
+	var addr string
 	cmd := &cobra.Command{
 		Use:   "walkthrough [SCENARIO]",
 		Short: "Step through a scenario, one local transaction and one message at a time",
@@ -42,11 +44,16 @@ messages, and the concepts shown.
 Messages are delivered by the walkthrough itself, one at a time, through the same
 consumer code as always (inbox, local transaction, acknowledgement). Ids are short and
 sequential (customers c1…, orders o1…, messages m1…); with --seed the clock and the
-fault choices are fixed too, so the output is the same on every run.`,
+fault choices are fixed too, so the output is the same on every run.
+
+With --web the walkthrough is served as a page on --addr instead: the same steps, with
+Back and Next buttons (and the arrow keys, Enter and space); the page waits for Next as
+the terminal waits for a key, and stays up after the last step until Ctrl-C.`,
 		Example: `  sagalab walkthrough --list
   sagalab walkthrough happy-path --saga orchestration
   sagalab walkthrough duplicate-delivery --auto --delay 2s
-  sagalab walkthrough happy-path --fault duplicate=1 --seed 7`,
+  sagalab walkthrough happy-path --fault duplicate=1 --seed 7
+  sagalab walkthrough insufficient-credit --web --saga orchestration`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: scenarioNames(scenarios),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,6 +67,12 @@ fault choices are fixed too, so the output is the same on every run.`,
 			}
 			if err := refuseUsedDir(cfg.DataDir); err != nil {
 				return err
+			}
+			if webOn {
+				if cfg.Architecture == system.Monolith {
+					return errors.New("--web: the monolith's walkthrough runs on the terminal only")
+				}
+				return walkWeb(cmd, sc, cfg, opt, addr)
 			}
 			if !opt.auto && isTerminal(out) {
 				opt.keys = newKeyboard(cmd.InOrStdin())
@@ -85,11 +98,14 @@ fault choices are fixed too, so the output is the same on every run.`,
 	f.BoolVar(&opt.auto, "auto", false, "advance by itself instead of waiting for a key")
 	f.DurationVar(&opt.delay, "delay", time.Second, "pause between steps with --auto")
 	f.Uint64Var(&opt.seed, "seed", 0, "fix the clock and fault choices: the same output on every run")
+	f.BoolVar(&webOn, "web", false, "step through it in a browser: serve the walkthrough page on --addr")
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address the --web page is served on")
 	return cmd
 }
 
 type walkOptions struct {
 	auto, color bool
+	web         *web.Walk // the steps go to a browser, which says when to go on
 	recordNames bool // record the scenario's names in the data directory
 	delay       time.Duration
 	seed        uint64
@@ -240,13 +256,19 @@ func (w *walker) show(ctx context.Context, explain, say, what string, diagram fu
 		}
 	}
 	t := trace.Trace{Participants: system.Participants}
-	if steps := diagram(t); len(steps) > 0 {
+	steps := diagram(t)
+	if len(steps) > 0 {
 		if err := trace.Text(w.out, t, steps, trace.TextOptions{Color: w.opt.color}); err != nil {
 			return err
 		}
 	}
-	if err := w.changedRows(); err != nil {
+	changes, err := w.changedRows()
+	if err != nil {
 		return err
+	}
+	if w.opt.web != nil {
+		w.opt.web.Add(web.WalkStep{N: w.step, At: w.clock.Now().Format("15:04:05.000"), Explain: explain, Say: say,
+			What: what, Lines: lines, Diagram: steps, Rows: changes})
 	}
 	return w.pause(ctx)
 }
@@ -284,13 +306,15 @@ func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
 	return out, nil
 }
 
-// changedRows prints the rows that changed since the last step.
-func (w *walker) changedRows() error {
+// changedRows prints the rows that changed since the last step, and
+// returns them.
+func (w *walker) changedRows() ([]web.RowChange, error) {
 	now, err := classroom.ReadRows(context.Background(), w.sess.System())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var lines []string
+	var changes []web.RowChange
 	for _, table := range classroom.TableNames() {
 		before, after := w.rows[table], now[table]
 		var keys []string
@@ -306,14 +330,19 @@ func (w *walker) changedRows() error {
 		for _, k := range keys {
 			old, had := before[k]
 			row, has := after[k]
+			var c web.RowChange
 			switch {
 			case !had:
-				lines = append(lines, fmt.Sprintf("  %-28s + %s", table, row))
+				c = web.RowChange{Table: table, Change: "+", Row: row}
 			case !has:
-				lines = append(lines, fmt.Sprintf("  %-28s - %s", table, old))
+				c = web.RowChange{Table: table, Change: "-", Row: old}
 			case old != row:
-				lines = append(lines, fmt.Sprintf("  %-28s ~ %s", table, row))
+				c = web.RowChange{Table: table, Change: "~", Row: row}
+			default:
+				continue
 			}
+			changes = append(changes, c)
+			lines = append(lines, fmt.Sprintf("  %-28s %s %s", c.Table, c.Change, c.Row))
 		}
 	}
 	w.rows = now
@@ -323,13 +352,15 @@ func (w *walker) changedRows() error {
 			fmt.Fprintln(w.out, truncateLine(l, 100))
 		}
 	}
-	return nil
+	return changes, nil
 }
 
 // pause waits for the reader: for a key on a terminal, for --delay with
 // --auto.
 func (w *walker) pause(ctx context.Context) error {
 	switch {
+	case w.opt.web != nil:
+		return w.opt.web.Next(ctx)
 	case w.opt.keys != nil:
 		fmt.Fprint(w.out, palette(w.opt.color)("2", "[Enter or space: next step · q: quit] "))
 		k, err := w.opt.keys.next(ctx)
@@ -356,29 +387,40 @@ func (w *walker) pause(ctx context.Context) error {
 
 func (w *walker) summary(res *scenario.Result) {
 	fmt.Fprintf(w.out, "\n── summary %s\n", strings.Repeat("─", 61))
+	lines := w.summaryLines(res)
+	for _, l := range lines {
+		fmt.Fprintln(w.out, "  "+l)
+	}
+	if w.opt.web != nil {
+		w.opt.web.Finish(lines)
+	}
+}
+
+func (w *walker) summaryLines(res *scenario.Result) []string {
+	var out []string
 	for _, ref := range w.sc.OrderRefs() {
 		o := res.Orders[ref]
 		outcome := string(o.State)
 		if o.RejectionReason != "" {
 			outcome += " (" + o.RejectionReason + ")"
 		}
-		fmt.Fprintf(w.out, "  order %-4s %-7s %s\n", ref, o.OrderTotal, outcome)
+		out = append(out, fmt.Sprintf("order %-4s %-7s %s", ref, o.OrderTotal, outcome))
 	}
 	for _, c := range w.sc.Customers {
 		got := res.Customers[c.Ref]
-		fmt.Fprintf(w.out, "  customer %s: %s of %s available\n", c.Ref, got.AvailableCredit, got.CreditLimit)
+		out = append(out, fmt.Sprintf("customer %s: %s of %s available", c.Ref, got.AvailableCredit, got.CreditLimit))
 	}
-	fmt.Fprintf(w.out, "  %d steps: %d messages delivered, %d local transactions caused by them\n", w.step, w.msgs, w.txs)
+	out = append(out, fmt.Sprintf("%d steps: %d messages delivered, %d local transactions caused by them", w.step, w.msgs, w.txs))
 	if len(w.sc.Concepts) > 0 {
-		fmt.Fprintf(w.out, "  concepts shown: %s\n", strings.Join(w.sc.Concepts, ", "))
+		out = append(out, "concepts shown: "+strings.Join(w.sc.Concepts, ", "))
 	}
 	if res.Passed() {
-		fmt.Fprintln(w.out, "  every expected outcome was met")
-		return
+		return append(out, "every expected outcome was met")
 	}
 	for _, f := range res.Failures {
-		fmt.Fprintln(w.out, "  FAILED: "+f)
+		out = append(out, "FAILED: "+f)
 	}
+	return out
 }
 
 // refuseUsedDir refuses a data directory that holds sagalab data already:
