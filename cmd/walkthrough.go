@@ -106,7 +106,7 @@ the terminal waits for a key, and stays up after the last step until Ctrl-C.`,
 type walkOptions struct {
 	auto, color bool
 	web         *web.Walk // the steps go to a browser, which says when to go on
-	recordNames bool // record the scenario's names in the data directory
+	recordNames bool      // record the scenario's names in the data directory
 	delay       time.Duration
 	seed        uint64
 	keys        *keyboard // waits for a key after each step; nil: no waiting
