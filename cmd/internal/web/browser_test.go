@@ -130,12 +130,25 @@ func TestBrowserPlacesOrders(t *testing.T) {
 			}
 			waitFor(t, ctx, "the second order is rejected on the page", `document.querySelector(".order[aria-pressed=true] .state.REJECTED") !== null`)
 			waitFor(t, ctx, "the diagram marks the rejection as a compensation", `(`+arrows+`).includes("⟲ OrderRejected")`)
+			// Key 2: the Order service's rows; key 3: the view and the composition agree.
+			if err := chromedp.Do(ctx, chromedp.KeyEvent("2")); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, ctx, "the rows tab shows both orders", `[...document.querySelectorAll("#rows caption")].some(c => c.textContent === "order.db orders · 2 rows")`)
+			if err := chromedp.Do(ctx, chromedp.KeyEvent("3")); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, ctx, "the view and the composition both list the two orders",
+				`document.querySelectorAll("#view li").length === 2 && document.querySelectorAll("#composed li").length === 2`)
+			if err := chromedp.Do(ctx, chromedp.KeyEvent("1")); err != nil {
+				t.Fatal(err)
+			}
 			if dir := os.Getenv("SAGALAB_SCREENSHOT"); dir != "" {
 				png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-				if err != nil {
-					t.Fatal(err)
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, "page-"+string(mode)+".png"), png, 0o644)
 				}
-				if err := os.WriteFile(filepath.Join(dir, "page-"+string(mode)+".png"), png, 0o644); err != nil {
+				if err != nil {
 					t.Fatal(err)
 				}
 			}
