@@ -26,6 +26,7 @@
 //	park.go, deadletter*.go dead letters
 //	message.go, schema.go  the envelope, and the outbox and inbox tables
 //	traffic.go, log.go     reading the outbox and inbox back: traces, event logs
+//	stats.go               what operators watch: running, backlog, messages published
 package bus
 
 import (
