@@ -106,9 +106,15 @@ type Reservation struct {
 // decideReserve returns the events that reserving total for orderID
 // produces. prior is the decision already taken on the order, if any: a
 // decision is never taken twice, so reserving again appends nothing.
-func decideReserve(c *Customer, prior *Reservation, orderID string, total money.Money, cause causation) []eventstore.NewEvent {
+// locked says a prepared two-phase commit holds the customer's credit: the
+// reservation is then refused.
+func decideReserve(c *Customer, prior *Reservation, orderID string, total money.Money, locked bool, cause causation) []eventstore.NewEvent {
 	if prior != nil {
 		return nil
+	}
+	if locked {
+		return []eventstore.NewEvent{cause.event(contract.CustomerCreditReservationFailed,
+			contract.CreditFailed{CustomerID: c.ID, OrderID: orderID, Reason: contract.ReasonCreditLocked})}
 	}
 	if total > c.Available() {
 		return []eventstore.NewEvent{cause.event(contract.CustomerCreditReservationFailed,

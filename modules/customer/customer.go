@@ -5,7 +5,8 @@
 // It takes part in the Create Order saga both ways: in choreography it reacts
 // to the Order service's events and publishes its own; in orchestration it
 // answers the orchestrator's ReserveCredit and ReleaseCredit commands and
-// knows nothing of sagas.
+// knows nothing of sagas. It is also a participant of the two-phase commit
+// (twopc.go).
 package customer
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,9 +44,12 @@ type Config struct {
 	// SnapshotEvery saves a snapshot of a customer every so many events:
 	// 0 means DefaultSnapshotEvery, a negative number no snapshots.
 	SnapshotEvery int
-	NewID         func() string    // customer ids; random UUIDs by default
-	Now           func() time.Time // time.Now by default
-	Logger        *slog.Logger
+	// AskAfter is how long a prepared two-phase commit waits for its
+	// decision before asking the coordinator; DefaultAskAfter if 0.
+	AskAfter time.Duration
+	NewID    func() string    // customer ids; random UUIDs by default
+	Now      func() time.Time // time.Now by default
+	Logger   *slog.Logger
 }
 
 // Module is the Customer service.
@@ -56,6 +61,11 @@ type Module struct {
 	newID  func() string
 	now    func() time.Time
 	log    *slog.Logger
+
+	askAfter time.Duration
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     sync.WaitGroup
 }
 
 var _ contract.Queries = (*Module)(nil)
@@ -86,6 +96,9 @@ func New(cfg Config) *Module {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.AskAfter <= 0 {
+		cfg.AskAfter = DefaultAskAfter
+	}
 	switch {
 	case cfg.SnapshotEvery == 0:
 		cfg.SnapshotEvery = DefaultSnapshotEvery
@@ -102,8 +115,13 @@ func New(cfg Config) *Module {
 		newID:  cfg.NewID,
 		now:    cfg.Now,
 		log:    cfg.Logger.With("module", contract.Module),
+
+		askAfter: cfg.AskAfter,
+		stop:     make(chan struct{}),
 	}
-	m.subscribe(cfg.Bus.Consumer(contract.Module, m.db, m.out))
+	c := cfg.Bus.Consumer(contract.Module, m.db, m.out)
+	m.subscribe(c)
+	m.subscribeParticipant(c)
 	return m
 }
 

@@ -19,6 +19,7 @@ const (
 	outcomeReserved outcome = iota
 	outcomeInsufficient
 	outcomeUnknownCustomer
+	outcomeLocked // a prepared two-phase commit holds the credit
 	outcomeClosed // the order's credit was already released: nothing to say
 )
 
@@ -58,8 +59,14 @@ func (m *Module) command(ctx context.Context, tx *bus.Tx, id string,
 // reserves total for orderID if the customer's available credit allows.
 func (m *Module) reserveCredit(ctx context.Context, tx *bus.Tx, cause bus.Envelope, customerID, orderID string, total money.Money) (outcome, error) {
 	why := causation{correlationID: cause.CorrelationID, causationID: cause.ID}
+	holder, err := lockHolder(ctx, tx, customerID)
+	if err != nil {
+		return 0, err
+	}
+	var refusedLocked bool
 	c, r, err := m.command(ctx, tx, customerID, func(c *Customer, prior *Reservation) []eventstore.NewEvent {
-		return decideReserve(c, prior, orderID, total, why)
+		refusedLocked = prior == nil && holder != ""
+		return decideReserve(c, prior, orderID, total, holder != "", why)
 	}, orderID)
 	switch {
 	case errors.Is(err, contract.ErrNotFound):
@@ -76,6 +83,10 @@ func (m *Module) reserveCredit(ctx context.Context, tx *bus.Tx, cause bus.Envelo
 			total, orderID, c.Available(), c.CreditLimit)
 		return outcomeReserved, nil
 	case Failed:
+		if refusedLocked {
+			tx.Note("credit of %s locked by prepared two-phase commit %s: nothing reserved", customerID, holder)
+			return outcomeLocked, nil
+		}
 		tx.Note("order %s needs %s, only %s available: nothing reserved", orderID, total, c.Available())
 		return outcomeInsufficient, nil
 	}
@@ -140,10 +151,12 @@ func (m *Module) onOrderCreated(ctx context.Context, tx *bus.Tx, msg bus.Receive
 		contract.CreditFailed{CustomerID: e.CustomerID, OrderID: e.OrderID, Reason: contract.ReasonUnknownCustomer}))
 }
 
-// onOrderCancelled releases a cancelled choreographed order's credit.
+// onOrderCancelled releases the credit of a cancelled order that was
+// choreographed or committed by two-phase commit (a cancel is then one
+// local transaction and an event, as in choreography).
 func (m *Module) onOrderCancelled(ctx context.Context, tx *bus.Tx, msg bus.Received[ordercontract.CancelledEvent]) error {
 	e := msg.Data
-	if e.SagaMode != ordercontract.Choreography {
+	if e.SagaMode == ordercontract.Orchestration {
 		tx.Note("orchestrated order: the Cancel Order saga will send ReleaseCredit")
 		return nil
 	}
@@ -191,6 +204,9 @@ func (m *Module) onReserveCredit(ctx context.Context, tx *bus.Tx, msg bus.Receiv
 	case outcomeUnknownCustomer:
 		return m.reply(ctx, tx, msg.Envelope, contract.CustomerNotFound,
 			contract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: contract.ReasonUnknownCustomer})
+	case outcomeLocked:
+		return m.reply(ctx, tx, msg.Envelope, contract.CustomerCreditLocked,
+			contract.CreditFailed{CustomerID: c.CustomerID, OrderID: c.OrderID, Reason: contract.ReasonCreditLocked})
 	}
 	return nil
 }

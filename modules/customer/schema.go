@@ -55,6 +55,7 @@ CREATE TABLE reservation_view (
 );`},
 	bus.TraceMigrations[0],
 	bus.DeadLetterMigrations[0],
+	twoPhaseCommitMigration,
 )
 
 // refuseStateBasedData refuses a customer.db that holds customers in the

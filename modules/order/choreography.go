@@ -28,7 +28,11 @@ func (m *Module) onCreditReserved(ctx context.Context, tx *bus.Tx, msg bus.Recei
 // onCreditReservationFailed rejects a choreographed order for want of
 // credit (T3).
 func (m *Module) onCreditReservationFailed(ctx context.Context, tx *bus.Tx, msg bus.Received[customercontract.CreditFailed]) error {
-	return m.onCustomerOutcome(ctx, tx, msg.Envelope, msg.Data.OrderID, contract.Rejected, contract.ReasonInsufficientCredit)
+	reason := contract.ReasonInsufficientCredit
+	if msg.Data.Reason == customercontract.ReasonCreditLocked {
+		reason = contract.ReasonCreditLocked // a prepared two-phase commit holds the credit
+	}
+	return m.onCustomerOutcome(ctx, tx, msg.Envelope, msg.Data.OrderID, contract.Rejected, reason)
 }
 
 // onValidationFailed rejects a choreographed order whose customer does not

@@ -40,9 +40,13 @@ func (m *Module) ExpireNow(ctx context.Context) error {
 }
 
 // expire times out the overdue sagas: orchestrated ones through the saga
-// engine, choreographed ones here.
+// engine, choreographed ones here; and aborts the overdue undecided
+// two-phase commits.
 func (m *Module) expire(ctx context.Context) error {
 	if _, err := m.sagas.ExpireDue(ctx, 100); err != nil {
+		return err
+	}
+	if err := m.expireTransactions(ctx); err != nil {
 		return err
 	}
 	overdue, err := m.store.overdue(ctx, m.db.Reader(), m.cfg.Now(), 100)

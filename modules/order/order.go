@@ -109,7 +109,10 @@ func New(cfg Config) (*Module, error) {
 	m.sagas = saga.NewEngine(saga.Config{DB: m.db, Outbox: m.out, RepliesTopic: contract.RepliesTopic,
 		Timeout: cfg.SagaTimeout, NewID: cfg.NewMessageID, Now: cfg.Now})
 	m.registerSagas()
-	m.subscribe(cfg.Bus.Consumer(contract.Module, m.db, m.out))
+	participant := cfg.Bus.Consumer(contract.Module, m.db, m.out)
+	m.subscribe(participant)
+	m.subscribeParticipant(participant)
+	m.subscribeCoordinator(cfg.Bus.Consumer(contract.Coordinator, m.db, m.out))
 	return m, nil
 }
 
@@ -141,7 +144,8 @@ const MaxIDLength = 200
 // Create starts the Create Order saga. Its local transaction T1 stores the
 // order PENDING and emits OrderCreated in one transaction; in orchestration
 // mode the same transaction creates the saga instance and sends its first
-// command. mode may be empty for the module's default.
+// command; in two-phase commit mode it logs the transaction and sends
+// PREPARE to both participants. mode may be empty for the module's default.
 func (m *Module) Create(ctx context.Context, customerID string, total money.Money, mode contract.SagaMode) (contract.Order, error) {
 	o, _, err := m.create(ctx, customerID, total, mode)
 	return o, err
@@ -170,9 +174,12 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 	var pos bus.Position
 	err := m.out.Write(ctx, func(tx *bus.Tx) error {
 		var err error
-		if mode == contract.Orchestration {
+		switch mode {
+		case contract.Orchestration:
 			err = m.startSaga(ctx, tx, m.createOrder, o)
-		} else {
+		case contract.TwoPhaseCommit:
+			err = m.beginTransaction(ctx, tx, o)
+		default:
 			err = m.insertOrder(ctx, tx, o, now.Add(m.cfg.SagaTimeout).UnixNano())
 		}
 		if err != nil {

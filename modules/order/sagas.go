@@ -59,6 +59,7 @@ func (m *Module) registerSagas() {
 				saga.Success[data](customercontract.CustomerCreditReserved),
 				saga.Failure(customercontract.CustomerCreditLimitExceeded, rejectedFor(contract.ReasonInsufficientCredit)),
 				saga.Failure(customercontract.CustomerNotFound, rejectedFor(contract.ReasonUnknownCustomer)),
+				saga.Failure(customercontract.CustomerCreditLocked, rejectedFor(contract.ReasonCreditLocked)),
 			).CompensatedBy(releaseCredit),
 			saga.Local("approve order", func(ctx context.Context, tx *bus.Tx, d *data) error {
 				return m.finish(ctx, tx, nil, d.OrderID, contract.Approved, "")

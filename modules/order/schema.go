@@ -27,4 +27,5 @@ CREATE INDEX orders_state_total ON orders (state, total);
 CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 	bus.TraceMigrations[0],
 	bus.DeadLetterMigrations[0],
+	twoPhaseCommitMigration,
 )

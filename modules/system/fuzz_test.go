@@ -249,7 +249,7 @@ func FuzzCreateOrder(f *testing.F) {
 		`{"customerId":"c1","orderTotal":{"amount":"12.34"}}`, `{"customerId":"c1","orderTotal":{"amount":0.01}}`,
 		`{"customerId":"c1","orderTotal":{"amount":"12.34"},"sagaMode":"orchestration"}`,
 		`{"customerId":"c1","orderTotal":{"amount":"1"},"sagaMode":"choreography","sagaMode":null}`,
-		`{"customerId":"c1","orderTotal":{"amount":"1"},"sagaMode":"2pc"}`, `{"customerId":"c1","orderTotal":{"amount":"0"}}`,
+		`{"customerId":"c1","orderTotal":{"amount":"1"},"sagaMode":"3pc"}`, `{"customerId":"c1","orderTotal":{"amount":"0"}}`,
 		`{"customerId":"c1","orderTotal":{"amount":"-0.01"}}`, `{"customerId":" ","orderTotal":{"amount":"1"}}`,
 		`{"CUSTOMERID":"c1","ordertotal":{"Amount":"1"}}`, `{"customerId":1,"orderTotal":{"amount":"1"}}`,
 		`{"customerId":"c1","orderTotal":{"amount":"1"},"orderTotal":{"x":1}}`, `{"customerId":"c1","orderTotal":[]}`,

@@ -119,7 +119,7 @@ func TestHTTPBadRequests(t *testing.T) {
 		{"zero total", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":"0.00"}}`, 400, "orderTotal.amount"},
 		{"negative total", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":-5}}`, 400, "orderTotal.amount"},
 		{"total as bool", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":true}}`, 400, "orderTotal.amount"},
-		{"bad saga mode", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":"1"},"sagaMode":"2pc"}`, 400, "sagaMode"},
+		{"bad saga mode", "POST", "/orders", `{"customerId":"c","orderTotal":{"amount":"1"},"sagaMode":"3pc"}`, 400, "sagaMode"},
 		{"unknown customer", "GET", "/customers/nope", ``, 404, "not found"},
 		{"unknown order", "GET", "/orders/nope", ``, 404, "not found"},
 		{"cancel unknown order", "POST", "/orders/nope/cancel", ``, 404, "not found"},
@@ -144,8 +144,8 @@ func TestHTTPBadRequests(t *testing.T) {
 		{"/customers", `{"name":"a","creditLimit":{"amount":"-1.00"}}`, `creditLimit.amount: "-1.00" is negative`},
 		{"/customers", `{"name":"a","creditLimit":{"amount":null}}`, `creditLimit.amount: required, as a number or a string such as "12.34"`},
 		{"/customers", `[1]`, "request body: want a JSON object, got array"},
-		{"/orders", `{"customerId":"c","orderTotal":{"amount":"1"},"sagaMode":"2pc"}`,
-			`sagaMode: "2pc" is not "choreography" or "orchestration"`},
+		{"/orders", `{"customerId":"c","orderTotal":{"amount":"1"},"sagaMode":"3pc"}`,
+			`sagaMode: "3pc" is not "choreography", "orchestration" or "2pc"`},
 		{"/orders", `{"customerId":" ","orderTotal":{"amount":"1"}}`, "customerId: required"},
 	} {
 		if _, body := call(t, srv, "POST", c.path, c.body); body["error"] != c.want {

@@ -187,8 +187,12 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err := s.Bus.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start sagalab: %w", err)
 	}
+	if err := s.Orders.Recover(ctx); err != nil {
+		return nil, fmt.Errorf("start sagalab: %w", err)
+	}
 	if !cfg.ManualDeadlines {
 		s.Orders.Start()
+		s.Customers.Start()
 	}
 	for module, d := range cfg.Faults.Pauses {
 		time.AfterFunc(d, func() { s.Bus.ResumeConsumer(module) })
@@ -196,8 +200,15 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	return s, nil
 }
 
-// ExpireNow times out, at once, every saga whose deadline has passed.
-func (s *System) ExpireNow(ctx context.Context) error { return s.Orders.ExpireNow(ctx) }
+// ExpireNow times out, at once, every saga whose deadline has passed, and
+// lets prepared two-phase commit participants that waited too long ask for
+// the decision.
+func (s *System) ExpireNow(ctx context.Context) error {
+	if err := s.Orders.ExpireNow(ctx); err != nil {
+		return err
+	}
+	return s.Customers.AskDecisions(ctx)
+}
 
 // Handler serves every module's HTTP API. Every error it answers is JSON,
 // unknown paths and methods included.
@@ -223,6 +234,7 @@ func (s *System) DataDir() string { return s.cfg.DataDir }
 func (s *System) Close() error {
 	s.rebuild.stop()
 	s.Orders.Close()
+	s.Customers.Close()
 	err := s.Bus.Close()
 	return errors.Join(err, s.closeDBs(), s.lock.Unlock())
 }

@@ -41,12 +41,22 @@ const (
 	ReleaseCredit               = "ReleaseCredit"
 	CustomerCreditLimitExceeded = "CustomerCreditLimitExceeded"
 	CustomerNotFound            = "CustomerNotFound"
+	// CustomerCreditLocked replies to a ReserveCredit that found the
+	// customer's credit locked by a prepared two-phase commit.
+	CustomerCreditLocked = "CustomerCreditLocked"
+	// PrepareReserveCredit is the two-phase commit's PREPARE: reserve the
+	// credit as prepared, lock it, and vote. The decision that follows is a
+	// twopc.CommitTransaction or twopc.AbortTransaction on CommandsTopic.
+	PrepareReserveCredit = "PrepareReserveCredit"
 )
 
 // Failure reasons carried by the failure events.
 const (
 	ReasonInsufficientCredit = "INSUFFICIENT_CREDIT"
 	ReasonUnknownCustomer    = "UNKNOWN_CUSTOMER"
+	// ReasonCreditLocked: a prepared two-phase commit holds the customer's
+	// credit until its decision arrives.
+	ReasonCreditLocked = "CREDIT_LOCKED"
 )
 
 // CreatedEvent is the payload of CustomerCreated.
@@ -82,6 +92,13 @@ type CreditReleased struct {
 
 // ReserveCreditCommand is the payload of ReserveCredit.
 type ReserveCreditCommand struct {
+	CustomerID string      `json:"customerId"`
+	OrderID    string      `json:"orderId"`
+	OrderTotal money.Money `json:"orderTotal"`
+}
+
+// PrepareReserveCreditCommand is the payload of PrepareReserveCredit.
+type PrepareReserveCreditCommand struct {
 	CustomerID string      `json:"customerId"`
 	OrderID    string      `json:"orderId"`
 	OrderTotal money.Money `json:"orderTotal"`

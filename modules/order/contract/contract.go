@@ -22,7 +22,28 @@ const (
 	// RepliesTopic receives the replies to the commands the Order service's
 	// saga orchestrator sends.
 	RepliesTopic = "order.replies"
+	// CommandsTopic carries the two-phase commit coordinator's commands to
+	// the Order service's own participant: PrepareCreateOrder and the
+	// decision.
+	CommandsTopic = "order.commands"
+	// CoordinatorTopic receives what the participants of a two-phase commit
+	// tell the coordinator: votes, acknowledgements, decision queries.
+	CoordinatorTopic = "order.coordinator"
 )
+
+// Coordinator is the consumer name of the two-phase commit coordinator: a
+// consumer of its own, so that it can be down while the Order service's
+// participant is not.
+const Coordinator = "coordinator"
+
+// PrepareCreateOrder is the two-phase commit's PREPARE to the Order
+// service's participant.
+const PrepareCreateOrder = "PrepareCreateOrder"
+
+// PrepareCreateOrderCommand is the payload of PrepareCreateOrder.
+type PrepareCreateOrderCommand struct {
+	OrderID string `json:"orderId"`
+}
 
 // Event types on EventsTopic.
 const (
@@ -48,24 +69,31 @@ const (
 	ReasonInsufficientCredit = "INSUFFICIENT_CREDIT"
 	ReasonUnknownCustomer    = "UNKNOWN_CUSTOMER"
 	ReasonTimeout            = "TIMEOUT"
+	// ReasonCreditLocked: the customer's credit was locked by a prepared
+	// two-phase commit.
+	ReasonCreditLocked = "CREDIT_LOCKED"
 )
 
-// SagaMode is how the Create Order saga of an order is coordinated.
+// SagaMode is how the Create Order saga of an order is coordinated: by one
+// of the two saga modes, or by two-phase commit (no saga at all, for
+// comparison).
 type SagaMode string
 
 // Saga modes.
 const (
 	Choreography  SagaMode = "choreography"
 	Orchestration SagaMode = "orchestration"
+	// TwoPhaseCommit is a distributed transaction instead of a saga.
+	TwoPhaseCommit SagaMode = "2pc"
 )
 
 // ParseSagaMode checks a saga mode given by a user.
 func ParseSagaMode(s string) (SagaMode, error) {
 	switch m := SagaMode(s); m {
-	case Choreography, Orchestration:
+	case Choreography, Orchestration, TwoPhaseCommit:
 		return m, nil
 	}
-	return "", fmt.Errorf("%q is not %q or %q", s, Choreography, Orchestration)
+	return "", fmt.Errorf("%q is not %q, %q or %q", s, Choreography, Orchestration, TwoPhaseCommit)
 }
 
 // CreatedEvent is the payload of OrderCreated.
