@@ -265,4 +265,7 @@ func TestTwoPhaseCommitDuplicates(t *testing.T) {
 	if o, _ := s.Orders.Order(context.Background(), o.ID); o.State != ordercontract.Approved {
 		t.Errorf("order is %s after copies, want APPROVED", o.State)
 	}
+	if dls, err := s.Bus.DeadLetters(context.Background()); err != nil || len(dls) > 0 {
+		t.Errorf("copies parked %d dead letters (%v), want none", len(dls), err)
+	}
 }
