@@ -72,7 +72,7 @@ func TestWalkthroughGolden(t *testing.T) {
 			})
 			continue
 		}
-		for _, mode := range modes {
+		for _, mode := range sc.Modes(modes) {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
 				var out bytes.Buffer
@@ -101,7 +101,7 @@ func TestTraceGolden(t *testing.T) {
 		if len(sc.OrderRefs()) == 0 || !sc.AppliesTo(system.Microservices) {
 			continue // no messages to trace in the monolith
 		}
-		for _, mode := range modes {
+		for _, mode := range sc.Modes(modes) {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
 				tr := repeatableTrace(t, sc, mode)

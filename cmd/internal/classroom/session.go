@@ -117,6 +117,29 @@ func (s *Session) CreateOrder(ctx context.Context, customerID string, total mone
 	return s.sys.Orders.Create(ctx, customerID, total, "")
 }
 
+// CreateOrderIn creates an order in saga mode mode.
+func (s *Session) CreateOrderIn(ctx context.Context, customerID string, total money.Money, mode ordercontract.SagaMode) (ordercontract.Order, error) {
+	return s.sys.Orders.Create(ctx, customerID, total, mode)
+}
+
+// CrashCoordinator takes the two-phase commit coordinator down, runs
+// create, lets the participants handle their PREPARE and vote (the votes
+// wait for the coordinator), then closes sagalab and starts it again on the
+// same data with the coordinator still down, until Resume.
+func (s *Session) CrashCoordinator(ctx context.Context, create func() error) error {
+	s.Pause(ordercontract.Coordinator)
+	if err := create(); err != nil {
+		return err
+	}
+	if err := s.drain(ctx); err != nil {
+		return err
+	}
+	if err := s.sys.Close(); err != nil {
+		return fmt.Errorf("crash the coordinator: %w", err)
+	}
+	return s.start(ctx)
+}
+
 // CancelOrder cancels an approved order.
 func (s *Session) CancelOrder(ctx context.Context, id string) (ordercontract.Order, error) {
 	return s.sys.Orders.Cancel(ctx, id)

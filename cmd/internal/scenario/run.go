@@ -35,6 +35,19 @@ type System interface {
 	Describe(ctx context.Context, what, id string) ([]string, error)
 }
 
+// ModeChooser is a System that can create an order in a given saga mode.
+type ModeChooser interface {
+	CreateOrderIn(ctx context.Context, customerID string, total money.Money, mode contract.SagaMode) (contract.Order, error)
+}
+
+// CoordinatorCrasher is a System whose two-phase commit coordinator can
+// crash after the votes: CrashCoordinator takes the coordinator down, runs
+// create, lets the participants vote, and restarts the system on the same
+// data with the coordinator still down.
+type CoordinatorCrasher interface {
+	CrashCoordinator(ctx context.Context, create func() error) error
+}
+
 // Event is a step of a run, for whoever shows progress.
 type Event struct {
 	Step int // 0 while customers are created
@@ -145,20 +158,47 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 			customerID = st.Customer // a customer that does not exist
 		}
 		create := func() error {
-			o, err := sys.CreateOrder(ctx, customerID, st.Total)
+			var o contract.Order
+			var err error
+			if st.Mode != "" {
+				mc, ok := sys.(ModeChooser)
+				if !ok {
+					return fmt.Errorf("create order %s: this system cannot choose the mode %s", st.Order, st.Mode)
+				}
+				o, err = mc.CreateOrderIn(ctx, customerID, st.Total, st.Mode)
+			} else {
+				o, err = sys.CreateOrder(ctx, customerID, st.Total)
+			}
 			if err != nil {
 				return fmt.Errorf("create order %s: %w", st.Order, err)
 			}
 			res.IDs[st.Order] = o.ID
 			e.Kind, e.Ref, e.ID = "order", st.Order, o.ID
 			how := "saga " + string(o.SagaMode)
-			if o.SagaMode == "" {
+			switch o.SagaMode {
+			case "":
 				how = "one transaction, no saga"
+			case contract.TwoPhaseCommit:
+				how = "two-phase commit, no saga"
 			}
 			e.Text = fmt.Sprintf("order %s: %s orders %s (%s)", st.Order, st.Customer, st.Total, how)
 			return say(e)
 		}
-		if st.Crash {
+		if st.CrashCoordinator {
+			cc, ok := sys.(CoordinatorCrasher)
+			if !ok {
+				return fmt.Errorf("this system has no coordinator to crash")
+			}
+			if err := cc.CrashCoordinator(ctx, create); err != nil {
+				return err
+			}
+			err := say(Event{Step: n, Kind: "crash-coordinator", Ref: st.Order, ID: res.IDs[st.Order],
+				Text: "the coordinator crashes after both participants voted yes, before it decides; " +
+					"sagalab restarts with the coordinator still down"})
+			if err != nil {
+				return err
+			}
+		} else if st.Crash {
 			if err := sys.CrashAfter(ctx, create); err != nil {
 				return err
 			}

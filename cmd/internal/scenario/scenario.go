@@ -40,7 +40,19 @@ type Scenario struct {
 	SnapshotEvery int `json:"snapshotEvery,omitempty"`
 	// Architecture, if set, is the only architecture the scenario runs on.
 	Architecture system.Architecture `json:"architecture,omitempty"`
-	Expect       Expect              `json:"expect"`
+	// SagaMode, if set, is the only mode the scenario runs in (2pc): the
+	// default mode of its orders.
+	SagaMode contract.SagaMode `json:"sagaMode,omitempty"`
+	Expect   Expect            `json:"expect"`
+}
+
+// Modes returns the modes the scenario runs in, of all: its own if it
+// names one.
+func (sc *Scenario) Modes(all []contract.SagaMode) []contract.SagaMode {
+	if sc.SagaMode != "" {
+		return []contract.SagaMode{sc.SagaMode}
+	}
+	return all
 }
 
 // AppliesTo reports whether the scenario means something on arch. On the
@@ -56,11 +68,14 @@ func (sc *Scenario) AppliesTo(arch system.Architecture) bool {
 	if arch != system.Monolith {
 		return true
 	}
+	if sc.SagaMode != "" {
+		return false // a coordination across services
+	}
 	if f, err := system.ParseFaults(sc.Faults); err != nil || f.Any() || len(f.Pauses) > 0 {
 		return false
 	}
 	for _, st := range sc.Steps {
-		if st.Pause != "" || st.Resume != "" || st.Wait > 0 || st.NoWait {
+		if st.Pause != "" || st.Resume != "" || st.Wait > 0 || st.NoWait || st.Mode != "" || st.CrashCoordinator {
 			return false
 		}
 	}
@@ -102,6 +117,13 @@ type Step struct {
 	// commit, before anything is published, and starts it again on the
 	// same data.
 	Crash bool `json:"crash,omitempty"`
+	// Mode, with Order, is the order's saga mode, instead of the run's.
+	Mode contract.SagaMode `json:"mode,omitempty"`
+	// CrashCoordinator, with a two-phase commit Order, takes the coordinator
+	// down once it has sent PREPARE, lets both participants vote, and
+	// restarts sagalab on the same data with the coordinator still down
+	// (until a resume step names "coordinator").
+	CrashCoordinator bool `json:"crashCoordinator,omitempty"`
 	// Cancel cancels the order with this ref.
 	Cancel string `json:"cancel,omitempty"`
 	// NoWait starts the next step without waiting for this order's saga.
@@ -222,6 +244,9 @@ func (sc *Scenario) Configure(cfg system.Config) (system.Config, error) {
 	if sc.SnapshotEvery > 0 {
 		cfg.SnapshotEvery = sc.SnapshotEvery
 	}
+	if sc.SagaMode != "" {
+		cfg.SagaMode = sc.SagaMode
+	}
 	if sc.Faults != "" && !cfg.Faults.Any() && len(cfg.Faults.Pauses) == 0 && cfg.Faults.CrashAfterOrder == 0 {
 		f, err := system.ParseFaults(sc.Faults)
 		if err != nil {
@@ -247,7 +272,7 @@ func (sc *Scenario) check() error {
 		customers[c.Ref] = true
 	}
 	orders := map[string]bool{}
-	modules := []string{"order", "customer", "history"}
+	modules := []string{"order", "customer", "history", contract.Coordinator}
 	for i, st := range sc.Steps {
 		if st.kinds() != 1 {
 			return fmt.Errorf("step %d: give exactly one of order, cancel, pause, resume, wait, events and compare", i+1)
@@ -260,6 +285,14 @@ func (sc *Scenario) check() error {
 			if st.Customer == "" || st.Total <= 0 {
 				return fmt.Errorf("step %d: order %q needs a customer and a total above 0", i+1, st.Order)
 			}
+			if st.Mode != "" {
+				if _, err := contract.ParseSagaMode(string(st.Mode)); err != nil {
+					return fmt.Errorf("step %d: mode: %w", i+1, err)
+				}
+			}
+			if st.CrashCoordinator && st.Mode != contract.TwoPhaseCommit && sc.SagaMode != contract.TwoPhaseCommit {
+				return fmt.Errorf("step %d: crashCoordinator needs a 2pc order", i+1)
+			}
 			orders[st.Order] = true
 		case st.Cancel != "":
 			if !orders[st.Cancel] {
@@ -267,7 +300,7 @@ func (sc *Scenario) check() error {
 			}
 		case st.Pause != "" || st.Resume != "":
 			if m := st.Pause + st.Resume; !slices.Contains(modules, m) {
-				return fmt.Errorf("step %d: no module %q (order, customer or history)", i+1, m)
+				return fmt.Errorf("step %d: no module %q (order, customer, history or coordinator)", i+1, m)
 			}
 		case st.Events != "" || st.Compare != "":
 			if ref := st.Events + st.Compare; !customers[ref] {
@@ -277,6 +310,11 @@ func (sc *Scenario) check() error {
 	}
 	if _, err := system.ParseFaults(sc.Faults); err != nil {
 		return fmt.Errorf("faults: %w", err)
+	}
+	if sc.SagaMode != "" {
+		if _, err := contract.ParseSagaMode(string(sc.SagaMode)); err != nil {
+			return fmt.Errorf("sagaMode: %w", err)
+		}
 	}
 	if sc.Architecture != "" {
 		if _, err := system.ParseArchitecture(string(sc.Architecture)); err != nil {
@@ -294,6 +332,16 @@ func (sc *Scenario) check() error {
 		}
 	}
 	return nil
+}
+
+// ModeOf returns the mode order ref's step names, "" for the run's.
+func (sc *Scenario) ModeOf(ref string) contract.SagaMode {
+	for _, st := range sc.Steps {
+		if st.Order == ref {
+			return st.Mode
+		}
+	}
+	return ""
 }
 
 // OrderRefs returns the scenario's order refs in step order.

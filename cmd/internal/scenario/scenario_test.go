@@ -33,7 +33,7 @@ func TestScenarios(t *testing.T) {
 		if !sc.AppliesTo(system.Microservices) {
 			continue
 		}
-		for _, mode := range modes {
+		for _, mode := range sc.Modes(modes) {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
 				cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode})
@@ -59,8 +59,12 @@ func TestScenarios(t *testing.T) {
 					t.Error(f)
 				}
 				for ref, o := range res.Orders {
-					if o.SagaMode != mode {
-						t.Errorf("order %s ran in %s, want %s", ref, o.SagaMode, mode)
+					want := mode
+					if m := sc.ModeOf(ref); m != "" {
+						want = m
+					}
+					if o.SagaMode != want {
+						t.Errorf("order %s ran in %s, want %s", ref, o.SagaMode, want)
 					}
 				}
 			})
