@@ -116,7 +116,7 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 	if cfg.Architecture == system.Monolith {
 		return runMonolithDemo(ctx, out, sc, cfg)
 	}
-	fmt.Fprintf(out, "scenario %s · %s saga\n  %s\n", sc.Name, cfg.SagaMode, sc.Title)
+	fmt.Fprintf(out, "scenario %s · %s\n  %s\n", sc.Name, modeTitle(cfg.SagaMode), sc.Title)
 	for _, line := range wrap(sc.Description, 84) {
 		fmt.Fprintf(out, "  %s\n", line)
 	}

@@ -8,10 +8,22 @@ import (
 	"sagalab/cmd/internal/scenario"
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/twopc"
 )
+
+// modeTitle names how orders of mode are coordinated.
+func modeTitle(mode ordercontract.SagaMode) string {
+	if mode == ordercontract.TwoPhaseCommit {
+		return "two-phase commit"
+	}
+	return string(mode) + " saga"
+}
 
 // explainAction says which idea from the slides an action shows.
 func explainAction(e scenario.Event, mode ordercontract.SagaMode) string {
+	if e.Mode != "" {
+		mode = e.Mode
+	}
 	orch := mode == ordercontract.Orchestration
 	switch e.Kind {
 	case "customer":
@@ -19,6 +31,12 @@ func explainAction(e scenario.Event, mode ordercontract.SagaMode) string {
 			"Saving the event is one insert, and that row is also the message the relay will publish: " +
 			"the event store acts as the broker."
 	case "order":
+		if mode == ordercontract.TwoPhaseCommit {
+			return "Two-phase commit, not a saga: in one local transaction the Order service's coordinator " +
+				"stores the order PENDING, logs the transaction PREPARING in its decision log, and writes PREPARE " +
+				"to both participants: PrepareCreateOrder to the Order service's own participant, " +
+				"PrepareReserveCredit to the Customer service."
+		}
 		if orch {
 			return "T1 of the Create Order saga, orchestrated: in one local transaction the Order service stores " +
 				"the order PENDING, creates the saga instance (a persistent state machine) and writes OrderCreated " +
@@ -37,10 +55,18 @@ func explainAction(e scenario.Event, mode ordercontract.SagaMode) string {
 	case "crash":
 		return "The process crashed right after the commit, before the relay published anything. sagalab starts " +
 			"again on the same data: the outbox still holds the message, so the relay publishes it now."
+	case "crash-coordinator":
+		return "The coordinator crashed after both participants voted yes, before it logged a decision. A " +
+			"participant that voted yes may no longer decide alone: it keeps its change prepared and its lock " +
+			"held until the coordinator answers. This is how two-phase commit blocks."
 	case "pause":
 		return "The " + e.Ref + " module is down. Messages for it are not lost: they stay in their senders' " +
 			"outboxes, and other modules carry on."
 	case "resume":
+		if e.Ref == ordercontract.Coordinator {
+			return "The coordinator is back. The votes waited for it on the bus: it records them, logs its " +
+				"decision and sends it; the participants apply it and release their locks."
+		}
 		return "The " + e.Ref + " module is back: it handles, in order of arrival, every message it missed."
 	case "wait":
 		return "Time passes (" + strings.TrimSuffix(e.Text, " pass") + "). Sagas whose deadline passed time out: " +
@@ -75,6 +101,26 @@ func explainDelivery(st bus.Stepped, mode ordercontract.SagaMode) string {
 	case customercontract.ReserveCredit:
 		s = "T2, orchestration: the command ReserveCredit reaches the Customer service. It reserves credit in a " +
 			"local transaction and writes its reply to its outbox; it knows nothing of sagas."
+	case ordercontract.PrepareCreateOrder:
+		s = "Phase 1, PREPARE: the Order service's participant marks the order prepared (locked PENDING: only " +
+			"the decision may move it) and votes."
+	case customercontract.PrepareReserveCredit:
+		s = "Phase 1, PREPARE: the Customer service checks the credit and writes the reservation as prepared, " +
+			"not applied: the customer's credit is locked until the decision. It votes VoteCommit, or VoteAbort " +
+			"with its reason."
+	case twopc.VoteCommit, twopc.VoteAbort:
+		s = "A vote reaches the coordinator, which records it in its decision log. The first no aborts; the last " +
+			"yes commits. The decision is logged and sent in one local transaction: once logged, it is final."
+	case twopc.CommitTransaction, twopc.AbortTransaction:
+		s = "Phase 2: the decision reaches a participant. It applies its prepared change (commit) or drops it " +
+			"(abort), releases its lock, and acknowledges."
+	case twopc.Ack:
+		s = "An acknowledgement: once both participants have acknowledged, the transaction is complete."
+	case twopc.QueryDecision:
+		s = "A participant prepared for too long asks the coordinator for the decision: it may not decide alone."
+	case customercontract.CustomerCreditLocked:
+		s = "The customer's credit is locked by a prepared two-phase commit: the orchestrator compensates, " +
+			"the order is rejected (CREDIT_LOCKED)."
 	case customercontract.ReleaseCredit:
 		s = "The compensating command ReleaseCredit: the Customer service gives the credit back, or, if nothing " +
 			"was reserved yet, records the release so that a late reservation is refused."
@@ -93,6 +139,9 @@ func explainDelivery(st bus.Stepped, mode ordercontract.SagaMode) string {
 	case customercontract.CustomerCreditReservationFailed:
 		if orch {
 			s = "The failed reservation is an event of the customer's stream; the orchestrator acts on the reply."
+		} else if strings.Contains(string(st.Payload), customercontract.ReasonCreditLocked) {
+			s = "The customer's credit is locked by a prepared two-phase commit: the reservation is refused and " +
+				"the Order service rejects the order (CREDIT_LOCKED)."
 		} else {
 			s = "Not enough credit: the Order service rejects the order, the compensation of T1."
 		}

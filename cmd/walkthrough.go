@@ -141,7 +141,7 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 	}
 	cfg.IDs = classroom.SequentialIDs()
 	w := &walker{out: out, opt: opt, sc: sc, mode: cfg.SagaMode, clock: classroom.NewClock(start)}
-	fmt.Fprintf(out, "walkthrough %s · %s saga\n  %s\n", sc.Name, cfg.SagaMode, sc.Title)
+	fmt.Fprintf(out, "walkthrough %s · %s\n  %s\n", sc.Name, modeTitle(cfg.SagaMode), sc.Title)
 	for _, l := range wrap(sc.Description, 96) {
 		fmt.Fprintln(out, "  "+l)
 	}

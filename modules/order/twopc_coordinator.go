@@ -71,8 +71,7 @@ func (m *Module) beginTransaction(ctx context.Context, tx *bus.Tx, o contract.Or
 			Effect: fmt.Sprintf("order %s stored PENDING; transaction logged PREPARING; PREPARE sent to both participants", o.ID)},
 		bus.Message{Topic: customercontract.CommandsTopic, Type: customercontract.PrepareReserveCredit, CorrelationID: o.ID,
 			ReplyTo: contract.CoordinatorTopic,
-			Payload: customercontract.PrepareReserveCreditCommand{CustomerID: o.CustomerID, OrderID: o.ID, OrderTotal: o.OrderTotal},
-			Effect:  fmt.Sprintf("order %s stored PENDING; transaction logged PREPARING; PREPARE sent to both participants", o.ID)},
+			Payload: customercontract.PrepareReserveCreditCommand{CustomerID: o.CustomerID, OrderID: o.ID, OrderTotal: o.OrderTotal}},
 	)
 }
 

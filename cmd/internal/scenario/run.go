@@ -57,6 +57,8 @@ type Event struct {
 	Text string
 	// Ref and ID name the customer or order the step concerns, if any.
 	Ref, ID string
+	// Mode is the saga mode of the order an order step created.
+	Mode contract.SagaMode
 	// Say is the scenario's own sentence for the step.
 	Say string
 	// Lines are what an events or compare step shows.
@@ -173,7 +175,7 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 				return fmt.Errorf("create order %s: %w", st.Order, err)
 			}
 			res.IDs[st.Order] = o.ID
-			e.Kind, e.Ref, e.ID = "order", st.Order, o.ID
+			e.Kind, e.Ref, e.ID, e.Mode = "order", st.Order, o.ID, o.SagaMode
 			how := "saga " + string(o.SagaMode)
 			switch o.SagaMode {
 			case "":
@@ -193,8 +195,7 @@ func (sc *Scenario) step(ctx context.Context, sys System, n int, st Step, res *R
 				return err
 			}
 			err := say(Event{Step: n, Kind: "crash-coordinator", Ref: st.Order, ID: res.IDs[st.Order],
-				Text: "the coordinator crashes after both participants voted yes, before it decides; " +
-					"sagalab restarts with the coordinator still down"})
+				Text: "the coordinator crashes after both votes, before it decides; sagalab restarts without it"})
 			if err != nil {
 				return err
 			}

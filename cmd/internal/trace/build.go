@@ -59,6 +59,7 @@ func Build(orderID, mode, state string, participants []string, traffic []bus.Tra
 			return
 		}
 		for _, to := range consumers(m.Envelope) {
+			to = laneOf(to)
 			if !slices.ContainsFunc(handlers, func(h bus.Traffic) bool { return h.Module == to }) {
 				t.Steps = append(t.Steps, Step{Kind: Message, At: m.At, From: m.Module, To: to, Type: m.Type,
 					Topic: m.Topic, MessageID: m.ID, Summary: Summarize(m.Payload), Pending: true})

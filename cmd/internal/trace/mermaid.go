@@ -11,7 +11,7 @@ import (
 func Mermaid(w io.Writer, t Trace) error {
 	var b strings.Builder
 	b.WriteString("sequenceDiagram\n")
-	fmt.Fprintf(&b, "    title Order %s: %s saga, %s\n", mermaidText(t.OrderID), t.SagaMode, t.State)
+	fmt.Fprintf(&b, "    title Order %s: %s, %s\n", mermaidText(t.OrderID), t.coordination(), t.State)
 	for _, p := range t.Participants {
 		fmt.Fprintf(&b, "    participant %s as %s\n", p, Names[p])
 	}

@@ -40,7 +40,7 @@ func Text(w io.Writer, t Trace, steps []Step, opt TextOptions) error {
 	c := colors(opt.Color)
 	var out []string
 	if opt.Header {
-		out = append(out, c.bold(fmt.Sprintf("order %s · %s saga · now %s", t.OrderID, t.SagaMode, t.State)), "")
+		out = append(out, c.bold(fmt.Sprintf("order %s · %s · now %s", t.OrderID, t.coordination(), t.State)), "")
 		names := newCanvas(t.Participants)
 		for _, p := range t.Participants {
 			names.put(lane(t.Participants, p)-utf8.RuneCountInString(Names[p])/2, Names[p])

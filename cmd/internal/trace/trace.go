@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	ordercontract "sagalab/modules/order/contract"
 )
 
 // Kind is what a step of a trace is.
@@ -81,6 +83,28 @@ func MessageKind(topic string) string {
 
 // Names are the participants' display names.
 var Names = map[string]string{"order": "Order service", "customer": "Customer service", "history": "History view"}
+
+// lanes maps the consumers that are not participants of their own to the
+// participant whose lane shows them: the two-phase commit coordinator lives
+// in the Order service.
+var lanes = map[string]string{ordercontract.Coordinator: "order"}
+
+// coordination names how the traced order is coordinated: "choreography
+// saga", "orchestration saga" or "two-phase commit".
+func (t Trace) coordination() string {
+	if t.SagaMode == string(ordercontract.TwoPhaseCommit) {
+		return "two-phase commit"
+	}
+	return t.SagaMode + " saga"
+}
+
+// laneOf returns the participant whose lane shows consumer.
+func laneOf(consumer string) string {
+	if l, ok := lanes[consumer]; ok {
+		return l
+	}
+	return consumer
+}
 
 // compensations are the message types that undo an earlier step.
 var compensations = []string{"ReleaseCredit", "CustomerCreditReleased", "OrderRejected", "OrderCancelled"}
