@@ -59,7 +59,7 @@ CQRS view catch up, then answer the slides' "recent, valuable customers" query
 	q.Flags().IntVar(&orders, "orders", 100000, "orders to seed (each runs a saga)")
 	q.Flags().IntVar(&runs, "runs", 7, "times each strategy runs")
 	q.Flags().DurationVar(&latency, "call-latency", 200*time.Microsecond, "simulated latency of each call across a service boundary")
-	cmd.AddCommand(q, newBenchSagas())
+	cmd.AddCommand(q, newBenchSagas(), newBenchCompare())
 	return cmd
 }
 
