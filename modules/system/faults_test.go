@@ -41,6 +41,10 @@ func sagaOutcome(t *testing.T, cfg Config) ([]string, money.Money) {
 	var ids, states []string
 	for _, total := range totals {
 		o := final(t, s, mustOrder(t, s, c, total, ""))
+		// Under 2PC an order is final once the coordinator decided; the
+		// Customer participant holds the credit until the decision reaches
+		// it, so the next order waits for that.
+		settled(t, s)
 		ids = append(ids, o.ID)
 		states = append(states, string(o.State)+o.RejectionReason)
 	}

@@ -133,6 +133,9 @@ func TestTwoPhaseCommitLocksCredit(t *testing.T) {
 	if o := final(t, s, second); o.State != ordercontract.Rejected || o.RejectionReason != ordercontract.ReasonCreditLocked {
 		t.Errorf("2pc order while locked: %s/%s, want REJECTED/CREDIT_LOCKED", o.State, o.RejectionReason)
 	}
+	// The Order service approves on the decision; the Customer participant
+	// holds the lock until the decision reaches it too.
+	eventually(t, "the Customer participant to apply the commit", func() bool { return prepared(t, s) == 0 })
 	if o := final(t, s, mustOrder(t, s, c, "5.00", ordercontract.Orchestration)); o.State != ordercontract.Approved {
 		t.Errorf("order after the decision is %s, want APPROVED", o.State)
 	}
