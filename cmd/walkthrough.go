@@ -69,9 +69,6 @@ the terminal waits for a key, and stays up after the last step until Ctrl-C.`,
 				return err
 			}
 			if webOn {
-				if cfg.Architecture == system.Monolith {
-					return errors.New("--web: the monolith's walkthrough runs on the terminal only")
-				}
 				return walkWeb(cmd, sc, cfg, opt, addr)
 			}
 			if !opt.auto && isTerminal(out) {
@@ -313,37 +310,10 @@ func (w *walker) changedRows() ([]web.RowChange, error) {
 	if err != nil {
 		return nil, err
 	}
+	changes := diffRows(classroom.TableNames(), w.rows, now)
 	var lines []string
-	var changes []web.RowChange
-	for _, table := range classroom.TableNames() {
-		before, after := w.rows[table], now[table]
-		var keys []string
-		for k := range after {
-			keys = append(keys, k)
-		}
-		for k := range before {
-			if _, ok := after[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			old, had := before[k]
-			row, has := after[k]
-			var c web.RowChange
-			switch {
-			case !had:
-				c = web.RowChange{Table: table, Change: "+", Row: row}
-			case !has:
-				c = web.RowChange{Table: table, Change: "-", Row: old}
-			case old != row:
-				c = web.RowChange{Table: table, Change: "~", Row: row}
-			default:
-				continue
-			}
-			changes = append(changes, c)
-			lines = append(lines, fmt.Sprintf("  %-28s %s %s", c.Table, c.Change, c.Row))
-		}
+	for _, c := range changes {
+		lines = append(lines, fmt.Sprintf("  %-28s %s %s", c.Table, c.Change, c.Row))
 	}
 	w.rows = now
 	if len(lines) > 0 {

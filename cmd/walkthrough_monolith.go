@@ -4,18 +4,22 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sagalab/cmd/internal/classroom"
-	"slices"
 	"strings"
 	"time"
 
+	"sagalab/cmd/internal/classroom"
 	"sagalab/cmd/internal/scenario"
+	"sagalab/cmd/internal/trace"
+	"sagalab/cmd/internal/web"
 	"sagalab/modules/system"
 )
 
+// monolithLane is the one lane of the monolith's diagram.
+const monolithLane = string(system.Monolith)
+
 // monolithWalker prints a walkthrough of a scenario on the monolith: each
 // step, the one transaction it committed, and the rows of store.db that
-// changed.
+// changed; with opt.web it also hands each step to the page.
 type monolithWalker struct {
 	out     io.Writer
 	opt     walkOptions
@@ -115,76 +119,87 @@ func (w *monolithWalker) show(ctx context.Context, e scenario.Event) error {
 			fmt.Fprintln(w.out, strings.Repeat(" ", 4+4*min(i, 1))+part)
 		}
 	}
+	var diagram []trace.Step
 	for _, tx := range w.commits {
 		w.txs++
 		fmt.Fprintf(w.out, "one transaction on %s:\n", system.MonolithFile)
 		for _, n := range tx.Notes {
 			fmt.Fprintln(w.out, truncateLine("    "+n, 100))
 		}
+		diagram = append(diagram, trace.Step{Kind: trace.Transaction, From: monolithLane,
+			Effect: commitTitle(tx), Statements: tx.Notes})
 	}
 	w.commits = nil
-	if err := w.changedRows(ctx); err != nil {
+	changes, err := w.changedRows(ctx)
+	if err != nil {
 		return err
+	}
+	if w.opt.web != nil {
+		w.opt.web.Add(web.WalkStep{N: w.step, At: w.clock.Now().Format("15:04:05.000"), Explain: explainMonolith(e),
+			Say: e.Say, What: e.Text, Lines: e.Lines, Diagram: diagram, Rows: changes})
 	}
 	return (&walker{out: w.out, opt: w.opt}).pause(ctx)
 }
 
-func (w *monolithWalker) changedRows(ctx context.Context) error {
+// commitTitle heads a transaction's box in the diagram: what the one
+// transaction stands for, next to what the saga needs for the same.
+func commitTitle(c system.MonolithCommit) string {
+	switch c.Kind {
+	case "order":
+		return "one ACID transaction: the saga needs 3 local transactions and 2 messages for this"
+	case "cancel":
+		return "one ACID transaction: the saga needs 2 local transactions and a message for this"
+	}
+	return "one local transaction"
+}
+
+// changedRows prints the rows of store.db that changed since the last
+// step, and returns them.
+func (w *monolithWalker) changedRows(ctx context.Context) ([]web.RowChange, error) {
 	now, err := w.sess.System().Rows(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var lines []string
-	for _, table := range system.MonolithTables() {
-		before, after := w.rows[table], now[table]
-		var keys []string
-		for k := range after {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			old, had := before[k]
-			switch row := after[k]; {
-			case !had:
-				lines = append(lines, fmt.Sprintf("  %-20s + %s", table, row))
-			case old != row:
-				lines = append(lines, fmt.Sprintf("  %-20s ~ %s", table, row))
-			}
-		}
-	}
+	changes := diffRows(system.MonolithTables(), w.rows, now)
 	w.rows = now
-	if len(lines) > 0 {
+	if len(changes) > 0 {
 		fmt.Fprintln(w.out, "rows changed:")
-		for _, l := range lines {
-			fmt.Fprintln(w.out, truncateLine(l, 100))
+		for _, c := range changes {
+			fmt.Fprintln(w.out, truncateLine(fmt.Sprintf("  %-20s %s %s", c.Table, c.Change, c.Row), 100))
 		}
 	}
-	return nil
+	return changes, nil
 }
 
 func (w *monolithWalker) summary(sc *scenario.Scenario, res *scenario.Result) {
 	fmt.Fprintf(w.out, "\n── summary %s\n", strings.Repeat("─", 61))
+	var lines []string
 	for _, ref := range sc.OrderRefs() {
 		o := res.Orders[ref]
 		outcome := string(o.State)
 		if o.RejectionReason != "" {
 			outcome += " (" + o.RejectionReason + ")"
 		}
-		fmt.Fprintf(w.out, "  order %-4s %-7s %s\n", ref, o.OrderTotal, outcome)
+		lines = append(lines, fmt.Sprintf("order %-4s %-7s %s", ref, o.OrderTotal, outcome))
 	}
 	for _, c := range sc.Customers {
 		got := res.Customers[c.Ref]
-		fmt.Fprintf(w.out, "  customer %s: %s of %s available\n", c.Ref, got.AvailableCredit, got.CreditLimit)
+		lines = append(lines, fmt.Sprintf("customer %s: %s of %s available", c.Ref, got.AvailableCredit, got.CreditLimit))
 	}
-	fmt.Fprintf(w.out, "  %d steps: %d local transactions, one commit each, no messages\n", w.step, w.txs)
+	lines = append(lines, fmt.Sprintf("%d steps: %d local transactions, one commit each, no messages", w.step, w.txs))
 	if len(sc.Concepts) > 0 {
-		fmt.Fprintf(w.out, "  concepts shown: %s\n", strings.Join(sc.Concepts, ", "))
+		lines = append(lines, "concepts shown: "+strings.Join(sc.Concepts, ", "))
 	}
 	if res.Passed() {
-		fmt.Fprintln(w.out, "  every expected outcome was met")
-		return
+		lines = append(lines, "every expected outcome was met")
 	}
 	for _, f := range res.Failures {
-		fmt.Fprintln(w.out, "  FAILED: "+f)
+		lines = append(lines, "FAILED: "+f)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w.out, "  "+l)
+	}
+	if w.opt.web != nil {
+		w.opt.web.Finish(lines)
 	}
 }

@@ -25,15 +25,14 @@ func walkWeb(cmd *cobra.Command, sc *scenario.Scenario, cfg system.Config, opt w
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	opt.web = web.NewWalk(web.WalkInfo{Scenario: sc.Name, Title: sc.Title, Description: sc.Description,
-		SagaMode: string(cfg.SagaMode), Faults: cfg.Faults.String(), Concepts: sc.Concepts, Participants: system.Participants})
+	opt.web = web.NewWalk(walkInfo(sc, cfg))
 	opt.delay, opt.color, opt.keys = 0, false, nil
 	mux := http.NewServeMux()
 	opt.web.Routes(mux)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with Close below
 	defer srv.Close()
-	fmt.Fprintf(out, "walkthrough %s · %s saga on http://%s/\n", sc.Name, cfg.SagaMode, ln.Addr())
+	fmt.Fprintf(out, "walkthrough %s · %s on http://%s/\n", sc.Name, opt.web.Info().Coordination, ln.Addr())
 	fmt.Fprintln(out, "  open it in a browser: Next takes each step, Back looks at the earlier ones; Ctrl-C stops")
 	err = withTempDir(cfg, func(cfg system.Config, temporary bool) error {
 		opt.recordNames = !temporary
@@ -46,4 +45,17 @@ func walkWeb(cmd *cobra.Command, sc *scenario.Scenario, cfg system.Config, opt w
 	fmt.Fprintln(out, "  the walkthrough is over: the page stays up to look back; Ctrl-C stops")
 	<-ctx.Done()
 	return err
+}
+
+// walkInfo says which walkthrough the page shows: the monolith draws one
+// lane, the services one per module.
+func walkInfo(sc *scenario.Scenario, cfg system.Config) web.WalkInfo {
+	info := web.WalkInfo{Scenario: sc.Name, Title: sc.Title, Description: sc.Description,
+		Coordination: modeTitle(cfg.SagaMode), Faults: cfg.Faults.String(), Concepts: sc.Concepts,
+		Participants: system.Participants}
+	if cfg.Architecture == system.Monolith {
+		info.Coordination = "monolith: one database, no saga"
+		info.Participants = []string{monolithLane}
+	}
+	return info
 }

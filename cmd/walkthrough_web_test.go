@@ -57,8 +57,7 @@ func TestWalkthroughInTheBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			walk := web.NewWalk(web.WalkInfo{Scenario: sc.Name, Title: sc.Title, SagaMode: string(mode),
-				Faults: cfg.Faults.String(), Participants: system.Participants})
+			walk := web.NewWalk(walkInfo(sc, cfg))
 			mux := http.NewServeMux()
 			walk.Routes(mux)
 			srv := httptest.NewServer(mux)

@@ -39,6 +39,9 @@ type Step struct {
 	Summary     string `json:"summary,omitempty"`
 	// Effect is what a transaction changed.
 	Effect string `json:"effect,omitempty"`
+	// Statements are a transaction's statements in order, BEGIN to COMMIT,
+	// when it is shown statement by statement (the monolith's).
+	Statements []string `json:"statements,omitempty"`
 	// Compensation marks a step that undoes an earlier one.
 	Compensation bool `json:"compensation,omitempty"`
 	// Duplicate marks a copy a consumer had already handled.

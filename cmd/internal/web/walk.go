@@ -14,12 +14,15 @@ import (
 
 // WalkInfo says which walkthrough runs.
 type WalkInfo struct {
-	Scenario     string   `json:"scenario"`
-	Title        string   `json:"title"`
-	Description  string   `json:"description"`
-	SagaMode     string   `json:"sagaMode"`
+	Scenario    string `json:"scenario"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Coordination says how orders are coordinated, as the page shows it:
+	// "choreography saga", "two-phase commit", "monolith: …".
+	Coordination string   `json:"coordination"`
 	Faults       string   `json:"faults"`
 	Concepts     []string `json:"concepts"`
+	// Participants are the diagram's lanes, left to right.
 	Participants []string `json:"participants"`
 }
 
@@ -62,6 +65,9 @@ type Walk struct {
 func NewWalk(info WalkInfo) *Walk {
 	return &Walk{info: info, next: make(chan struct{}, 1), changed: make(chan struct{})}
 }
+
+// Info says which walkthrough runs.
+func (w *Walk) Info() WalkInfo { return w.info }
 
 // Add records a step.
 func (w *Walk) Add(st WalkStep) {

@@ -24,7 +24,7 @@ async function call(method, path) {
 function render() {
   const st = walk.state;
   $("title").textContent = `walkthrough · ${st.scenario}: ${st.title}`;
-  $("mode").textContent = `${st.sagaMode} saga · faults: ${st.faults}`;
+  $("mode").textContent = `${st.coordination} · faults: ${st.faults}`;
   const total = st.steps.length;
   const summary = walk.at === total; // one past the last step: the summary
   $("counter").textContent = summary ? "summary" : `step ${walk.at + 1} of ${total}${st.done ? "" : "+"}`;
