@@ -142,15 +142,15 @@ func (w *monolithWalker) show(ctx context.Context, e scenario.Event) error {
 }
 
 // commitTitle heads a transaction's box in the diagram: what the one
-// transaction stands for, next to what the saga needs for the same.
+// transaction did, next to what a saga needs for the same.
 func commitTitle(c system.MonolithCommit) string {
 	switch c.Kind {
 	case "order":
-		return "one ACID transaction: the saga needs 3 local transactions and 2 messages for this"
+		return "order " + c.ID + ": one ACID transaction (a saga needs 3 local transactions and 2 messages)"
 	case "cancel":
-		return "one ACID transaction: the saga needs 2 local transactions and a message for this"
+		return "cancel " + c.ID + ": one ACID transaction (a saga needs 2 local transactions and a message)"
 	}
-	return "one local transaction"
+	return c.Kind + " " + c.ID + ": one local transaction"
 }
 
 // changedRows prints the rows of store.db that changed since the last

@@ -1,10 +1,16 @@
 // The sequence diagram of sagalab trace, drawn as SVG: one lane per module,
 // an arrow per message (commands bold, replies dashed, events plain, each
 // also named in its label), a box per local transaction, ⟲ for
-// compensations. Shared by the live page and the walkthrough page.
+// compensations. A transaction with statements (the monolith's) lists them,
+// BEGIN to COMMIT. Shared by the live page and the walkthrough page.
 "use strict";
 
-const names = { order: "Order service", customer: "Customer service", history: "History view" };
+const names = { order: "Order service", customer: "Customer service", history: "History view",
+  monolith: "Monolith (store.db)" };
+// Consumers drawn in another module's lane (as trace.lanes): the two-phase
+// commit coordinator lives in the Order service.
+const lanesOf = { coordinator: "order" };
+const laneOf = (m) => lanesOf[m] || m;
 const short = (id) => (id || "").slice(0, 8);
 const uuids = /([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const shorten = (text) => text.replace(uuids, "$1");
@@ -43,14 +49,31 @@ function wrapLines(text, chars, n) {
   return lines;
 }
 
+// boxLines is what a transaction's box says, wrapped for a lane laneW
+// wide: its effect in at most three lines, and its statements, if any (then
+// the effect in at most two, bold), each in at most two lines.
+function boxLines(s, laneW) {
+  let label = (s.compensation ? "⟲ " : "") + shorten(s.effect || "local transaction");
+  if (!names[s.from]) label = `${s.from}: ${label}`; // drawn in another's lane: say whose
+  const stmts = (s.statements || []).map(shorten);
+  if (!stmts.length) return { label, head: wrapLines(label, Math.floor((laneW - 32) / 8.9), 3), stmts: [] };
+  const chars = Math.floor((laneW - 56) / 10.3);
+  return { label, head: wrapLines(label, Math.floor((laneW - 32) / 10.3), 2), stmts: stmts.map((l) => wrapLines(l, chars, 2)) };
+}
+
 // drawTrace draws trace t (as GET /web/orders/{id}/trace answers) width
 // pixels wide; the steps from index fresh on are marked new.
 function drawTrace(t, width, fresh = Infinity) {
   const lanes = t.participants;
   const laneW = width / lanes.length;
-  const x = (m) => (lanes.indexOf(m) + 0.5) * laneW;
-  const rowH = { message: 46, transaction: 58 };
-  const height = 44 + t.steps.reduce((h, s) => h + (rowH[s.kind] || 40), 0) + 10;
+  const x = (m) => (lanes.indexOf(laneOf(m)) + 0.5) * laneW;
+  const rowH = (s) => {
+    if (s.kind === "message") return laneOf(s.from) === laneOf(s.to || s.from) ? 58 : 46;
+    if (s.kind !== "transaction") return 40;
+    const b = boxLines(s, laneW);
+    return 22 + 19 * b.head.length + 24 * b.stmts.flat().length;
+  };
+  const height = 44 + t.steps.reduce((h, s) => h + rowH(s), 0) + 10;
   const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": `Sequence diagram${t.orderId ? " of order " + short(t.orderId) : ""}: ${t.steps.length} steps` });
   const defs = svg("defs");
@@ -67,8 +90,8 @@ function drawTrace(t, width, fresh = Infinity) {
   }
   let y = 44;
   t.steps.forEach((s, i) => {
+    const h = rowH(s);
     if (i >= fresh) {
-      const h = rowH[s.kind] || 40;
       root.append(svg("rect", { x: 0, y, width, height: h, class: "fresh" }));
       root.append(svg("text", { x: 4, y: y + h / 2 + 6, class: "fresh-mark" }, "new ▸"));
     }
@@ -76,36 +99,51 @@ function drawTrace(t, width, fresh = Infinity) {
       const kind = kindOf(s.topic);
       const g = svg("g", { class: `msg ${kind}${s.compensation ? " comp" : ""}${s.pending ? " pending" : ""}` });
       const from = x(s.from), to = x(s.to || s.from);
-      const ly = y + 32;
       const marker = s.pending ? "arrow-pending" : s.compensation ? "arrow-comp" : "arrow";
-      g.append(svg("line", { x1: from, y1: ly, x2: to === from ? from + 40 : to, y2: ly, "marker-end": `url(#${marker})` }));
       let label = (s.compensation ? "⟲ " : "") + s.type + (kind === "event" ? "" : ` (${kind})`);
       if (s.summary) label += " " + shorten(s.summary);
+      if (s.to && !names[s.to]) label += ` → ${s.to}`; // a consumer in another's lane, such as the coordinator
+      else if (to === from) label += ` → ${s.to} participant`;
       if (s.duplicate) label += " · duplicate, ignored";
       if (s.pending) label += " · not handled yet";
-      // A label may run past its arrow's ends, not past the picture's.
-      const chars = Math.floor(Math.min(width - 8, Math.max(Math.abs(to - from), laneW) * 1.5) / 9.6);
-      const shown = clip(label, chars);
-      const half = shown.length * 9.6 / 2;
-      const mid = Math.min(Math.max((from + to) / 2, half + 4), width - half - 4);
-      const text = svg("text", { x: mid, y: ly - 8, "text-anchor": "middle" }, shown);
+      let text;
+      if (to === from) {
+        // Within one module (the coordinator and a participant of the
+        // Order service): a loop out of the lifeline and back, the label beside it.
+        const ly = y + 16;
+        g.append(svg("path", { d: `M${from},${ly} h48 v26 h-46`, fill: "none", "marker-end": `url(#${marker})` }));
+        const chars = Math.floor((width - from - 64) / 9.6);
+        text = svg("text", { x: from + 58, y: ly + 19 }, clip(label, chars));
+      } else {
+        const ly = y + 32;
+        g.append(svg("line", { x1: from, y1: ly, x2: to, y2: ly, "marker-end": `url(#${marker})` }));
+        // A label may run past its arrow's ends, not past the picture's.
+        const chars = Math.floor(Math.min(width - 8, Math.max(Math.abs(to - from), laneW) * 1.5) / 9.6);
+        const shown = clip(label, chars);
+        const half = shown.length * 9.6 / 2;
+        const mid = Math.min(Math.max((from + to) / 2, half + 4), width - half - 4);
+        text = svg("text", { x: mid, y: ly - 8, "text-anchor": "middle" }, shown);
+      }
       text.append(svg("title", {}, label));
       g.append(text);
       root.append(g);
-      y += rowH.message;
-    } else {
-      const g = svg("g", { class: "tx" + (s.compensation ? " comp" : "") });
-      const cx = x(s.from);
-      g.append(svg("rect", { x: cx - laneW / 2 + 8, y: y + 4, width: laneW - 16, height: 50, rx: 4 }));
-      const label = (s.compensation ? "⟲ " : "") + shorten(s.effect || "local transaction");
-      const text = svg("text", { x: cx - laneW / 2 + 16, y: y + 24 });
-      wrapLines(label, Math.floor((laneW - 32) / 8.9), 2).forEach((line, i) =>
-        text.append(svg("tspan", { x: cx - laneW / 2 + 16, dy: i ? 19 : 0 }, line)));
-      text.append(svg("title", {}, label));
+    } else if (s.kind === "transaction") {
+      const g = svg("g", { class: "tx" + (s.compensation ? " comp" : "") + (s.statements ? " stmts" : "") });
+      const left = x(s.from) - laneW / 2 + 8;
+      const b = boxLines(s, laneW);
+      g.append(svg("rect", { x: left, y: y + 4, width: laneW - 16, height: h - 8, rx: 4 }));
+      const text = svg("text", { x: left + 8, y: y + 24 });
+      b.head.forEach((line, i) => text.append(svg("tspan", { x: left + 8, dy: i ? 19 : 0, class: "head" }, line)));
+      b.stmts.flat().forEach((line, i) => text.append(svg("tspan", { dy: i ? 24 : 27, class: "stmt" }, line)));
+      let n = 0;
+      for (const lines of b.stmts) { // a statement's second line indented under its first
+        lines.forEach((_, j) => text.children[b.head.length + n++].setAttribute("x", left + (j ? 48 : 24)));
+      }
+      text.append(svg("title", {}, [b.label, ...b.stmts.map((l) => l.join(" "))].join("\n")));
       g.append(text);
       root.append(g);
-      y += rowH.transaction;
     }
+    y += h;
   });
   return root;
 }
