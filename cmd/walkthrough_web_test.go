@@ -37,81 +37,103 @@ func browserPath(t *testing.T) string {
 	return ""
 }
 
-// The walkthrough in the browser: Next takes the scenario's steps one by one
-// and the diagram grows; Back shows an earlier step again; the last Next
-// shows the summary. In both saga modes.
-func TestWalkthroughInTheBrowser(t *testing.T) {
+// walkPage serves the walkthrough of the scenario called name with cfg as
+// the web walkthrough does and opens its page in headless Chromium at
+// 1280×720. On failure it saves a screenshot. done reports the
+// walkthrough's end.
+func walkPage(t *testing.T, name string, cfg system.Config) (page context.Context, done <-chan error) {
+	t.Helper()
 	exe := browserPath(t)
 	var sc *scenario.Scenario
 	for _, s := range scenarios(t) {
-		if s.Name == "insufficient-credit" {
+		if s.Name == name {
 			sc = s
 		}
 	}
 	if sc == nil {
-		t.Fatal("no insufficient-credit scenario")
+		t.Fatalf("no %s scenario", name)
 	}
+	cfg, err := sc.Configure(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := web.NewWalk(walkInfo(sc, cfg))
+	mux := http.NewServeMux()
+	walk.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ended := make(chan error, 1)
+	go func() { ended <- walkthrough(ctx, io.Discard, sc, cfg, walkOptions{seed: 1, web: walk}) }()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("disable-dev-shm-usage", true))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	page, cancelPage := context.WithTimeout(browser, 40*time.Second)
+	t.Cleanup(func() {
+		if t.Failed() {
+			shot, cancel := context.WithTimeout(browser, 5*time.Second)
+			if png, err := chromedp.Run(shot, chromedp.CaptureScreenshot()); err == nil {
+				path := filepath.Join(os.TempDir(), "sagalab-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
+				if os.WriteFile(path, png, 0o644) == nil {
+					t.Logf("screenshot of the page: %s", path)
+				}
+			}
+			cancel()
+		}
+		cancelPage()
+		cancelBrowser()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(page, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible("#explain")); err != nil {
+		t.Fatal(err)
+	}
+	return page, ended
+}
+
+// pageState reads the step counter and how many arrows and boxes the
+// diagram has, once the page is not waiting for a step.
+func pageState(t *testing.T, page context.Context) (string, int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s, err := chromedp.Run(page, chromedp.Evaluate[[]any](
+			`[document.getElementById("counter").textContent, document.querySelectorAll("#diagram .msg, #diagram .tx").length,
+			  document.getElementById("next").disabled && document.getElementById("next").textContent === "working…"]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if busy, _ := s[2].(bool); !busy && s[0] != "step –" {
+			return s[0].(string), int(s[1].(float64))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page is still busy: %v", s)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// evaluate returns the value of the JavaScript expression js on the page.
+func evaluate[T any](t *testing.T, page context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(page, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// The walkthrough in the browser: Next takes the scenario's steps one by one
+// and the diagram grows; Back shows an earlier step again; the last Next
+// shows the summary. In both saga modes.
+func TestWalkthroughInTheBrowser(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
-			cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode})
-			if err != nil {
-				t.Fatal(err)
-			}
-			walk := web.NewWalk(walkInfo(sc, cfg))
-			mux := http.NewServeMux()
-			walk.Routes(mux)
-			srv := httptest.NewServer(mux)
-			defer srv.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- walkthrough(ctx, io.Discard, sc, cfg, walkOptions{seed: 1, web: walk}) }()
-
-			opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-				chromedp.Flag("disable-dev-shm-usage", true))
-			alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-			defer cancelAlloc()
-			browser, cancelBrowser := chromedp.NewContext(alloc)
-			defer cancelBrowser()
-			page, cancelPage := context.WithTimeout(browser, 40*time.Second)
-			defer cancelPage()
-			defer func() {
-				if !t.Failed() {
-					return
-				}
-				shot, cancel := context.WithTimeout(browser, 5*time.Second)
-				defer cancel()
-				if png, err := chromedp.Run(shot, chromedp.CaptureScreenshot()); err == nil {
-					path := filepath.Join(os.TempDir(), "sagalab-walkthrough-"+string(mode)+".png")
-					if os.WriteFile(path, png, 0o644) == nil {
-						t.Logf("screenshot of the page: %s", path)
-					}
-				}
-			}()
-			if err := chromedp.Do(page, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(srv.URL+"/"),
-				chromedp.WaitVisible("#explain")); err != nil {
-				t.Fatal(err)
-			}
-			// state reads the step counter and how many arrows and boxes the diagram has.
-			state := func() (string, int) {
-				t.Helper()
-				deadline := time.Now().Add(15 * time.Second)
-				for {
-					s, err := chromedp.Run(page, chromedp.Evaluate[[]any](
-						`[document.getElementById("counter").textContent, document.querySelectorAll("#diagram .msg, #diagram .tx").length,
-						  document.getElementById("next").disabled && document.getElementById("next").textContent === "working…"]`))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if busy, _ := s[2].(bool); !busy && s[0] != "step –" {
-						return s[0].(string), int(s[1].(float64))
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("the page is still busy: %v", s)
-					}
-					time.Sleep(30 * time.Millisecond)
-				}
-			}
+			page, done := walkPage(t, "insufficient-credit", system.Config{DataDir: t.TempDir(), SagaMode: mode})
+			state := func() (string, int) { t.Helper(); return pageState(t, page) }
 			counter, parts := state()
 			if counter != "step 1 of 1+" {
 				t.Fatalf("first counter %q, want step 1 of 1+", counter)
@@ -164,5 +186,101 @@ func TestWalkthroughInTheBrowser(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// nextStep clicks Next and returns the counter and the diagram's parts.
+func nextStep(t *testing.T, page context.Context) (string, int) {
+	t.Helper()
+	if err := chromedp.Do(page, chromedp.Click("#next")); err != nil {
+		t.Fatal(err)
+	}
+	return pageState(t, page)
+}
+
+// The monolith in the browser: one lane, each step's one transaction drawn
+// as a box with its statements BEGIN to COMMIT, and the rows of store.db.
+func TestWalkthroughMonolithInTheBrowser(t *testing.T) {
+	page, done := walkPage(t, "monolith-acid", system.Config{DataDir: t.TempDir()})
+	if c, _ := pageState(t, page); c != "step 1 of 1+" {
+		t.Fatalf("first counter %q, want step 1 of 1+", c)
+	}
+	if c, _ := nextStep(t, page); c != "step 2 of 2+" {
+		t.Fatalf("after Next: %q, want step 2 of 2+", c)
+	}
+	lanes := evaluate[string](t, page, `[...document.querySelectorAll("#diagram .lane-title")].map(e => e.textContent).join("|")`)
+	if lanes != "Monolith (store.db)" {
+		t.Errorf("lanes %q, want the one Monolith (store.db)", lanes)
+	}
+	box := evaluate[string](t, page, `[...document.querySelectorAll("#diagram .tx")].at(-1).textContent`)
+	for _, want := range []string{"order o1: one ACID transaction", "BEGIN", "INSERT order o1 APPROVED", "COMMIT"} {
+		if !strings.Contains(box, want) {
+			t.Errorf("o1's transaction box %q does not say %q", box, want)
+		}
+	}
+	rows := evaluate[string](t, page, `document.getElementById("rows").textContent`)
+	for _, want := range []string{"store.db customers ~ changed: c1 John", "store.db orders + added: o1 APPROVED"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("rows changed %q do not say %q", rows, want)
+		}
+	}
+	for i := 3; ; i++ {
+		if c, _ := nextStep(t, page); c == "summary" {
+			break
+		}
+		if i > 20 {
+			t.Fatal("no summary after 20 steps")
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("walkthrough: %v", err)
+	}
+	if n := evaluate[int](t, page, `document.querySelectorAll("#diagram .tx").length`); n != 6 {
+		t.Errorf("%d transaction boxes, want 6 (one per commit)", n)
+	}
+	if n := evaluate[int](t, page, `document.querySelectorAll("#diagram .msg").length`); n != 0 {
+		t.Errorf("%d arrows, want none: the monolith sends no messages", n)
+	}
+}
+
+// Two-phase commit in the browser: PREPARE, the votes and COMMIT drawn as
+// arrows, the votes and acknowledgements to the coordinator in the Order
+// service's lane.
+func TestWalkthroughTwoPhaseCommitInTheBrowser(t *testing.T) {
+	page, done := walkPage(t, "two-phase-commit", system.Config{DataDir: t.TempDir()})
+	pageState(t, page)
+	for i := 2; ; i++ {
+		if c, _ := nextStep(t, page); c == "summary" {
+			break
+		}
+		if i > 40 {
+			t.Fatal("no summary after 40 steps")
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("walkthrough: %v", err)
+	}
+	if mode := evaluate[string](t, page, `document.getElementById("mode").textContent`); !strings.HasPrefix(mode, "two-phase commit ·") {
+		t.Errorf("mode line %q, want two-phase commit", mode)
+	}
+	labels := evaluate[string](t, page, `[...document.querySelectorAll("#diagram .msg text")].map(e => e.textContent).join(" | ")`)
+	for _, want := range []string{"PrepareCreateOrder (command) → order participant", "PrepareReserveCredit (command) 12.34",
+		"VoteCommit → coordinator", "VoteAbort INSUFFICIENT_CREDIT → coordinator", "CommitTransaction (command)",
+		"AbortTransaction (command)", "Ack → coordinator"} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("the diagram's arrows do not show %q: %s", want, labels)
+		}
+	}
+	// Every arrow starts and ends on a lane of the picture: none to the
+	// coordinator runs off its left edge.
+	off := evaluate[[]any](t, page, `[...document.querySelectorAll("#diagram .msg line")]
+		.filter(l => l.x1.baseVal.value < 0 || l.x2.baseVal.value < 0)
+		.map(l => l.parentNode.textContent)`)
+	if len(off) > 0 {
+		t.Errorf("arrows off the picture: %v", off)
+	}
+	boxes := evaluate[string](t, page, `[...document.querySelectorAll("#diagram .tx")].map(e => e.textContent).join(" | ")`)
+	if !strings.Contains(boxes, "coordinator: customer votes COMMIT") {
+		t.Errorf("no coordinator box recording the customer's vote: %s", boxes)
 	}
 }

@@ -58,6 +58,8 @@ function render() {
   const box = $("diagram");
   box.replaceChildren(drawTrace({ participants: st.participants, steps }, Math.max(box.clientWidth - 8, 560), fresh));
   const marks = box.querySelectorAll(".fresh");
+  // The whole new part in view, or as much of it as fits from its top.
+  if (marks.length) marks[marks.length - 1].scrollIntoView({ block: "nearest" });
   if (marks.length) marks[0].scrollIntoView({ block: "nearest" });
 }
 
