@@ -46,6 +46,11 @@ func explainAction(e scenario.Event, mode ordercontract.SagaMode) string {
 			"order PENDING and writes OrderCreated to its outbox, so the state change and the message happen together " +
 			"or not at all."
 	case "cancel":
+		if mode == ordercontract.TwoPhaseCommit {
+			return "Cancel of an order committed by two-phase commit: a local transaction moves it from APPROVED " +
+				"to CANCELLED and writes OrderCancelled; the Customer service will react by releasing the " +
+				"credit, as in choreography."
+		}
 		if orch {
 			return "The Cancel Order saga: the orchestrator cancels the order (its point of no return) and, in the " +
 				"same local transaction, sends the command ReleaseCredit: the compensation of the reservation."
@@ -81,16 +86,21 @@ func explainAction(e scenario.Event, mode ordercontract.SagaMode) string {
 	return e.Text
 }
 
-// explainDelivery says what the delivery of one message shows.
+// explainDelivery says what the delivery of one message shows; mode is how
+// the message's order is coordinated.
 func explainDelivery(st bus.Stepped, mode ordercontract.SagaMode) string {
 	orch := mode == ordercontract.Orchestration
+	tpc := mode == ordercontract.TwoPhaseCommit
 	reply := strings.HasSuffix(st.Topic, ".replies")
 	var s string
 	switch st.Type {
 	case customercontract.CustomerCreated:
 		s = "The relay publishes CustomerCreated; the CQRS view records the new customer in its own database."
 	case ordercontract.OrderCreated:
-		if orch {
+		if tpc {
+			s = "OrderCreated is published under two-phase commit too, but no participant acts on it: the " +
+				"Customer service waits for its PREPARE. Only the CQRS view reads it and records the new order."
+		} else if orch {
 			s = "OrderCreated is published in both modes. In orchestration the Customer service does not react " +
 				"to it (it waits for a command); the CQRS view records the new order."
 		} else {
@@ -132,6 +142,10 @@ func explainDelivery(st bus.Stepped, mode ordercontract.SagaMode) string {
 		case orch:
 			s = "The reservation is an event of the customer's stream, published like any message: the view reads " +
 				"it, and the Order service leaves it to the orchestrator, which acts on the reply."
+		case tpc:
+			s = "The committed reservation is an event of the customer's stream, published like any message: " +
+				"the view reads it. The Order service does nothing with it: its own participant approved the " +
+				"order when COMMIT reached it."
 		default:
 			s = "T3, choreography: the Order service approves the order in a local transaction that also writes " +
 				"OrderApproved."
@@ -160,13 +174,20 @@ func explainDelivery(st bus.Stepped, mode ordercontract.SagaMode) string {
 		s = "OrderApproved updates the CQRS view."
 	case ordercontract.OrderRejected:
 		s = "OrderRejected updates the CQRS view."
-		if !orch && strings.Contains(string(st.Payload), ordercontract.ReasonTimeout) {
+		if tpc {
+			s = "The Order service's participant applied ABORT and wrote OrderRejected; the CQRS view shows the " +
+				"rejection. The Customer service has no credit to release: ABORT dropped its prepared " +
+				"reservation, if it made one, before it was ever applied."
+		} else if !orch && strings.Contains(string(st.Payload), ordercontract.ReasonTimeout) {
 			s = "The saga timed out: the Customer service releases any credit the order holds, or marks it so a " +
 				"late reservation is refused. The CQRS view shows the rejection."
 		}
 	case ordercontract.OrderCancelled:
 		if orch {
 			s = "OrderCancelled updates the CQRS view; the Cancel Order saga releases the credit by command."
+		} else if tpc {
+			s = "A committed order is cancelled as in choreography, by a local transaction and an event: the " +
+				"Customer service releases the order's credit. The CQRS view shows the cancellation."
 		} else {
 			s = "The compensation, choreographed: the Customer service releases the order's credit. The CQRS view " +
 				"shows the cancellation."

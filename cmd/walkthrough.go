@@ -117,6 +117,7 @@ type walker struct {
 	opt   walkOptions
 	sc    *scenario.Scenario
 	mode  ordercontract.SagaMode
+	modes map[string]ordercontract.SagaMode // each order's mode, by order id
 	sess  *classroom.Session
 	clock *classroom.Clock
 	rows  classroom.Rows
@@ -137,7 +138,8 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 		cfg.Faults.Seed = opt.seed
 	}
 	cfg.IDs = classroom.SequentialIDs()
-	w := &walker{out: out, opt: opt, sc: sc, mode: cfg.SagaMode, clock: classroom.NewClock(start)}
+	w := &walker{out: out, opt: opt, sc: sc, mode: cfg.SagaMode,
+		modes: map[string]ordercontract.SagaMode{}, clock: classroom.NewClock(start)}
 	fmt.Fprintf(out, "walkthrough %s · %s\n  %s\n", sc.Name, modeTitle(cfg.SagaMode), sc.Title)
 	for _, l := range wrap(sc.Description, 96) {
 		fmt.Fprintln(out, "  "+l)
@@ -181,13 +183,25 @@ func (w *walker) action(ctx context.Context, e scenario.Event) error {
 	if err != nil {
 		return err
 	}
-	return w.show(ctx, explainAction(e, w.mode), e.Say, e.Text, func(t trace.Trace) []trace.Step {
+	if e.Kind == "order" && e.Mode != "" {
+		w.modes[e.ID] = e.Mode
+	}
+	return w.show(ctx, explainAction(e, w.modeOf(e.ID)), e.Say, e.Text, func(t trace.Trace) []trace.Step {
 		var steps []trace.Step
 		for _, r := range effects {
 			steps = append(steps, trace.Step{Kind: trace.Transaction, From: r.module, Effect: r.effect})
 		}
 		return steps
 	}, e.Lines)
+}
+
+// modeOf returns how order id is coordinated: the mode it was created in,
+// or the walkthrough's for anything else.
+func (w *walker) modeOf(id string) ordercontract.SagaMode {
+	if m, ok := w.modes[id]; ok {
+		return m
+	}
+	return w.mode
 }
 
 // returned shows a module coming back after a pause fault.
@@ -200,7 +214,7 @@ func (w *walker) returned(ctx context.Context, module string, down time.Duration
 func (w *walker) delivered(ctx context.Context, st bus.Stepped) error {
 	w.msgs++
 	text := fmt.Sprintf("%s delivers %s (%s)", st.Source, st.Type, st.ID)
-	return w.show(ctx, explainDelivery(st, w.mode), "", text, func(t trace.Trace) []trace.Step {
+	return w.show(ctx, explainDelivery(st, w.modeOf(st.CorrelationID)), "", text, func(t trace.Trace) []trace.Step {
 		var steps []trace.Step
 		for _, d := range st.Deliveries {
 			if d.Ignored {
