@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"sagalab/bus"
+	ordercontract "sagalab/modules/order/contract"
 )
 
 // Build assembles an order's trace from what each module sent and received
@@ -44,10 +45,11 @@ func Build(orderID, mode, state string, participants []string, traffic []bus.Tra
 	visit = func(m bus.Traffic) {
 		handlers := received[m.ID]
 		for _, h := range handlers {
-			t.Steps = append(t.Steps, Step{Kind: Message, At: h.At, From: m.Module, To: h.Module, Type: m.Type,
+			to := consumerOf(m.Topic, h.Module)
+			t.Steps = append(t.Steps, Step{Kind: Message, At: h.At, From: m.Module, To: to, Type: m.Type,
 				Topic: m.Topic, MessageID: m.ID, CausationID: m.CausationID, Summary: Summarize(m.Payload),
 				Compensation: IsCompensation(m.Type)})
-			t.Steps = append(t.Steps, Step{Kind: Transaction, At: h.At, From: h.Module, Effect: h.Effect,
+			t.Steps = append(t.Steps, Step{Kind: Transaction, At: h.At, From: to, Effect: h.Effect,
 				MessageID: m.ID, Compensation: IsCompensation(m.Type)})
 			for _, c := range children[m.ID] {
 				if c.Module == h.Module {
@@ -59,8 +61,7 @@ func Build(orderID, mode, state string, participants []string, traffic []bus.Tra
 			return
 		}
 		for _, to := range consumers(m.Envelope) {
-			to = laneOf(to)
-			if !slices.ContainsFunc(handlers, func(h bus.Traffic) bool { return h.Module == to }) {
+			if !slices.ContainsFunc(handlers, func(h bus.Traffic) bool { return h.Module == laneOf(to) }) {
 				t.Steps = append(t.Steps, Step{Kind: Message, At: m.At, From: m.Module, To: to, Type: m.Type,
 					Topic: m.Topic, MessageID: m.ID, Summary: Summarize(m.Payload), Pending: true})
 			}
@@ -74,4 +75,13 @@ func Build(orderID, mode, state string, participants []string, traffic []bus.Tra
 		visit(m)
 	}
 	return t
+}
+
+// consumerOf names who handled a message on topic in module: the two-phase
+// commit coordinator for what the participants tell it, else the module.
+func consumerOf(topic, module string) string {
+	if topic == ordercontract.CoordinatorTopic && module == laneOf(ordercontract.Coordinator) {
+		return ordercontract.Coordinator
+	}
+	return module
 }

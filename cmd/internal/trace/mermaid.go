@@ -18,15 +18,11 @@ func Mermaid(w io.Writer, t Trace) error {
 	for _, st := range t.Steps {
 		switch st.Kind {
 		case Transaction:
-			effect := st.Effect
-			if effect == "" {
-				effect = "no change"
-			}
-			text := "local transaction: " + effect
+			text := "local transaction: " + st.boxText()
 			if st.Compensation {
-				text = "compensation: " + effect
+				text = "compensation: " + st.boxText()
 			}
-			fmt.Fprintf(&b, "    Note over %s: %s\n", st.From, mermaidText(text))
+			fmt.Fprintf(&b, "    Note over %s: %s\n", laneOf(st.From), mermaidText(text))
 		case Message:
 			arrow := "->>"
 			if st.Pending {
@@ -39,7 +35,7 @@ func Mermaid(w io.Writer, t Trace) error {
 			if st.Compensation {
 				label = "⟲ " + label
 			}
-			fmt.Fprintf(&b, "    %s%s%s: %s\n", st.From, arrow, st.To, mermaidText(label))
+			fmt.Fprintf(&b, "    %s%s%s: %s\n", laneOf(st.From), arrow, laneOf(st.To), mermaidText(label))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -24,8 +24,10 @@ const (
 	boxWidth  = 44 // widest transaction box
 )
 
-// lane returns the column of participant p's lifeline.
+// lane returns the column of the lifeline that shows participant (or
+// consumer) p.
 func lane(participants []string, p string) int {
+	p = laneOf(p)
 	for i, q := range participants {
 		if q == p {
 			return laneStart + i*laneWidth
@@ -95,10 +97,7 @@ func messageLines(ps []string, st Step, c palette) []string {
 }
 
 func boxLines(ps []string, st Step, c palette) []string {
-	text := st.Effect
-	if text == "" {
-		text = "no change"
-	}
+	text := st.boxText()
 	if st.Compensation {
 		text = "⟲ " + text
 	}

@@ -69,7 +69,23 @@ func (st Step) label() string {
 	if st.Summary != "" {
 		l += " " + st.Summary
 	}
+	if laneOf(st.To) != st.To {
+		l += " → " + st.To // a consumer drawn in another's lane: say whose
+	}
 	return l
+}
+
+// boxText is what a transaction's box says: its effect, and whose it is
+// when drawn in another's lane.
+func (st Step) boxText() string {
+	text := st.Effect
+	if text == "" {
+		text = "no change"
+	}
+	if laneOf(st.From) != st.From {
+		text = st.From + ": " + text
+	}
+	return text
 }
 
 // MessageKind says what a message on topic is: "command", "reply" or

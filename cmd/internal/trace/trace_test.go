@@ -45,3 +45,41 @@ func TestShorten(t *testing.T) {
 		t.Fatalf("Summarize = %q", s)
 	}
 }
+
+// TestCoordinatorInOrderLane checks that the two-phase commit coordinator,
+// a consumer of its own, is drawn in the Order service's lane: a vote from
+// the Customer service is an arrow between the two lifelines, not a stub.
+func TestCoordinatorInOrderLane(t *testing.T) {
+	tr := Trace{OrderID: "o1", SagaMode: "2pc", Participants: []string{"order", "customer", "history"}}
+	tr.Steps = []Step{
+		{Kind: Message, From: "customer", To: "coordinator", Type: "VoteCommit", Topic: "order.coordinator"},
+		{Kind: Transaction, From: "coordinator", Effect: "logged"},
+	}
+	var out bytes.Buffer
+	if err := Text(&out, tr, tr.Steps, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	order, customer := lane(tr.Participants, "order"), lane(tr.Participants, "customer")
+	arrow := "│◀" + strings.Repeat("─", customer-order-2) + "│"
+	if got := string([]rune(lines[1])[order : customer+1]); got != arrow {
+		t.Errorf("the vote is drawn %q, want %q from the Customer to the Order lifeline", got, arrow)
+	}
+	if !strings.Contains(lines[0], "VoteCommit → coordinator") {
+		t.Errorf("the arrow does not name its consumer: %q", lines[0])
+	}
+	box := "│ coordinator: logged │"
+	col := strings.Index(lines[3], box) // only spaces before it: bytes are columns
+	if mid := col + utf8.RuneCountInString(box)/2; col < 0 || mid < order-2 || mid > order+2 {
+		t.Errorf("the coordinator's box is not centred on the Order lifeline (column %d): %q", order, lines[3])
+	}
+	out.Reset()
+	if err := Mermaid(&out, tr); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"customer->>order: VoteCommit → coordinator", "Note over order: local transaction: coordinator: logged"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Mermaid lacks %q:\n%s", want, out.String())
+		}
+	}
+}
