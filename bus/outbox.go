@@ -31,8 +31,8 @@ func (o *Outbox) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	return o.db.WriteTx(ctx, func(st *storage.Tx) error { return fn(&Tx{Tx: st, out: o}) })
 }
 
-// write inserts msgs into the outbox inside tx.
-func (o *Outbox) write(ctx context.Context, tx *storage.Tx, msgs ...Message) error {
+// write inserts msgs into the outbox inside tx, created at.
+func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs ...Message) error {
 	var plain, streamed *sql.Stmt // prepared once when writing several
 	defer func() {
 		for _, st := range []*sql.Stmt{plain, streamed} {
@@ -50,7 +50,7 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, msgs ...Message) err
 		if id == "" {
 			id = o.newID()
 		}
-		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, o.now().UnixNano(), m.Effect}
+		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, at.UnixNano(), m.Effect}
 		query, stmt := insertPlain, &plain
 		if m.Stream != "" {
 			query, stmt, args = insertStreamed, &streamed, append(args, m.Stream, m.Version)

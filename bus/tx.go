@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"sagalab/storage"
 )
@@ -21,6 +22,7 @@ type Tx struct {
 	handling *Envelope
 	notes    []string
 	emitted  bool
+	at       time.Time // when its first message was written: every row it writes carries it
 }
 
 // ErrNoOutbox is returned by Emit on a transaction of a consumer that has
@@ -37,7 +39,9 @@ func (t *Tx) Outbox() *Outbox { return t.out }
 // Emit writes msgs to the module's outbox within the transaction; the relay
 // publishes them once it has committed. A message without a causation id is
 // caused by the message being handled. A message of an initiating
-// transaction without an effect gets the notes taken so far.
+// transaction without an effect gets the notes taken so far. Every message
+// of one transaction gets the same creation time, so that readers (traces)
+// can tell which messages were written together.
 func (t *Tx) Emit(ctx context.Context, msgs ...Message) error {
 	if t.out == nil {
 		return fmt.Errorf("emit %d message(s): %w", len(msgs), ErrNoOutbox)
@@ -51,7 +55,10 @@ func (t *Tx) Emit(ctx context.Context, msgs ...Message) error {
 			msgs[i].Effect = t.Effect()
 		}
 	}
-	if err := t.out.write(ctx, t.Tx, msgs...); err != nil {
+	if t.at.IsZero() {
+		t.at = t.out.now()
+	}
+	if err := t.out.write(ctx, t.Tx, t.at, msgs...); err != nil {
 		return err
 	}
 	if !t.emitted {

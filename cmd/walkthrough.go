@@ -179,7 +179,7 @@ func walkthrough(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg 
 
 // action shows a step the scenario took.
 func (w *walker) action(ctx context.Context, e scenario.Event) error {
-	effects, err := w.newOutboxEffects()
+	written, err := w.newOutboxRows()
 	if err != nil {
 		return err
 	}
@@ -187,11 +187,7 @@ func (w *walker) action(ctx context.Context, e scenario.Event) error {
 		w.modes[e.ID] = e.Mode
 	}
 	return w.show(ctx, explainAction(e, w.modeOf(e.ID)), e.Say, e.Text, func(t trace.Trace) []trace.Step {
-		var steps []trace.Step
-		for _, r := range effects {
-			steps = append(steps, trace.Step{Kind: trace.Transaction, From: r.module, Effect: r.effect})
-		}
-		return steps
+		return trace.Initiating(written)
 	}, e.Lines)
 }
 
@@ -284,17 +280,15 @@ func (w *walker) show(ctx context.Context, explain, say, what string, diagram fu
 	return w.pause(ctx)
 }
 
-type outboxEffect struct{ module, effect string }
-
-// newOutboxEffects returns the effects recorded on outbox rows written since
-// the last step: what an initiating transaction did.
-func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
+// newOutboxRows returns the outbox rows written since the last step, module
+// by module in the order written: what initiating transactions sent.
+func (w *walker) newOutboxRows() ([]bus.Traffic, error) {
 	ctx := context.Background()
 	rows, err := classroom.ReadRows(ctx, w.sess.System())
 	if err != nil {
 		return nil, err
 	}
-	var out []outboxEffect
+	var out []bus.Traffic
 	for _, module := range system.Participants {
 		name := module + ".db outbox"
 		var keys []string
@@ -305,13 +299,11 @@ func (w *walker) newOutboxEffects() ([]outboxEffect, error) {
 		}
 		slices.Sort(keys) // zero-padded sequence numbers
 		for _, k := range keys {
-			e, err := classroom.OutboxEffect(ctx, w.sess.System(), module, k)
+			r, err := classroom.OutboxRow(ctx, w.sess.System(), module, k)
 			if err != nil {
 				return nil, err
 			}
-			if e != "" {
-				out = append(out, outboxEffect{module, e})
-			}
+			out = append(out, r)
 		}
 	}
 	return out, nil

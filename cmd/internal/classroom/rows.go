@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"time"
 
+	"sagalab/bus"
 	"sagalab/modules/system"
 )
 
@@ -51,16 +53,17 @@ func TableNames() []string {
 	return out
 }
 
-// OutboxEffect returns the effect recorded on a module's outbox row, by the
-// row key ReadRows gives outbox rows (the sequence number).
-func OutboxEffect(ctx context.Context, sys *system.System, module, key string) (string, error) {
+// OutboxRow returns a module's outbox row, by the row key ReadRows gives
+// outbox rows (the sequence number), as a trace reads it.
+func OutboxRow(ctx context.Context, sys *system.System, module, key string) (bus.Traffic, error) {
 	seq, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
-		return "", fmt.Errorf("outbox row %q: %w", key, err)
+		return bus.Traffic{}, fmt.Errorf("outbox row %q: %w", key, err)
 	}
-	rows, err := sys.Query(ctx, module, `SELECT effect FROM outbox WHERE seq = ?`, seq)
+	rows, err := sys.Query(ctx, module, `SELECT message_id, type, causation_id, created_at, effect
+		FROM outbox WHERE seq = ?`, seq)
 	if err != nil {
-		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+		return bus.Traffic{}, fmt.Errorf("%s outbox row %d: %w", module, seq, err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
@@ -68,11 +71,14 @@ func OutboxEffect(ctx context.Context, sys *system.System, module, key string) (
 		if err == nil {
 			err = sql.ErrNoRows
 		}
-		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+		return bus.Traffic{}, fmt.Errorf("%s outbox row %d: %w", module, seq, err)
 	}
-	var effect string
-	if err := rows.Scan(&effect); err != nil {
-		return "", fmt.Errorf("effect of %s outbox row %d: %w", module, seq, err)
+	t := bus.Traffic{Module: module, Sent: true, Envelope: bus.Envelope{Source: module, Seq: seq}}
+	var created int64
+	if err := rows.Scan(&t.ID, &t.Type, &t.CausationID, &created, &t.Effect); err != nil {
+		return bus.Traffic{}, fmt.Errorf("%s outbox row %d: %w", module, seq, err)
 	}
-	return effect, nil
+	t.CreatedAt = time.Unix(0, created)
+	t.At = t.CreatedAt
+	return t, nil
 }

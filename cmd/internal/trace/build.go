@@ -12,7 +12,8 @@ import (
 // for it. consumers names the modules that need a message, to show who has
 // yet to handle it. Steps follow causation: a message, the local
 // transaction it caused in each module that handled it, then what that
-// transaction sent.
+// transaction sent. An initiating transaction that wrote several messages
+// is one step, before them all.
 func Build(orderID, mode, state string, participants []string, traffic []bus.Traffic, consumers func(m bus.Envelope) []string) Trace {
 	t := Trace{OrderID: orderID, SagaMode: mode, State: state, Participants: participants}
 	var sent []bus.Traffic
@@ -67,12 +68,13 @@ func Build(orderID, mode, state string, participants []string, traffic []bus.Tra
 			}
 		}
 	}
-	for _, m := range roots {
-		if m.Effect != "" {
-			t.Steps = append(t.Steps, Step{Kind: Transaction, At: m.At, From: m.Module, Effect: m.Effect,
-				Compensation: IsCompensation(m.Type)})
+	for _, tx := range together(roots) {
+		if st, ok := initiatingStep(tx); ok {
+			t.Steps = append(t.Steps, st)
 		}
-		visit(m)
+		for _, m := range tx {
+			visit(m)
+		}
 	}
 	return t
 }

@@ -22,6 +22,9 @@ func Mermaid(w io.Writer, t Trace) error {
 			if st.Compensation {
 				text = "compensation: " + st.boxText()
 			}
+			if e := st.emitsText(); e != "" {
+				text += " (" + e + ")"
+			}
 			fmt.Fprintf(&b, "    Note over %s: %s\n", laneOf(st.From), mermaidText(text))
 		case Message:
 			arrow := "->>"

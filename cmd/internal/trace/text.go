@@ -102,6 +102,9 @@ func boxLines(ps []string, st Step, c palette) []string {
 		text = "⟲ " + text
 	}
 	lines := wrap(text, boxWidth-4)
+	if e := st.emitsText(); e != "" {
+		lines = append(lines, wrap(e, boxWidth-4)...)
+	}
 	inner := 0
 	for _, l := range lines {
 		inner = max(inner, utf8.RuneCountInString(l))

@@ -39,6 +39,10 @@ type Step struct {
 	Summary     string `json:"summary,omitempty"`
 	// Effect is what a transaction changed.
 	Effect string `json:"effect,omitempty"`
+	// Emits names the messages an initiating transaction wrote, when it
+	// wrote several: one step stands for the transaction, not one per
+	// message.
+	Emits []string `json:"emits,omitempty"`
 	// Statements are a transaction's statements in order, BEGIN to COMMIT,
 	// when it is shown statement by statement (the monolith's).
 	Statements []string `json:"statements,omitempty"`
@@ -86,6 +90,14 @@ func (st Step) boxText() string {
 		text = st.From + ": " + text
 	}
 	return text
+}
+
+// emitsText says which messages a transaction wrote, when it wrote several.
+func (st Step) emitsText() string {
+	if len(st.Emits) == 0 {
+		return ""
+	}
+	return "emits " + strings.Join(st.Emits, ", ")
 }
 
 // MessageKind says what a message on topic is: "command", "reply" or

@@ -50,15 +50,22 @@ function wrapLines(text, chars, n) {
 }
 
 // boxLines is what a transaction's box says, wrapped for a lane laneW
-// wide: its effect in at most three lines, and its statements, if any (then
-// the effect in at most two, bold), each in at most two lines.
+// wide: its effect in at most three lines, the messages it emits (when it
+// wrote several, as one box) in at most two, and its statements, if any
+// (then the effect in at most two, bold), each in at most two lines.
 function boxLines(s, laneW) {
   let label = (s.compensation ? "⟲ " : "") + shorten(s.effect || "local transaction");
   if (!names[s.from]) label = `${s.from}: ${label}`; // drawn in another's lane: say whose
+  const emitted = s.emits && s.emits.length ? "emits " + s.emits.join(", ") : "";
   const stmts = (s.statements || []).map(shorten);
-  if (!stmts.length) return { label, head: wrapLines(label, Math.floor((laneW - 32) / 8.9), 3), stmts: [] };
+  if (!stmts.length) {
+    const chars = Math.floor((laneW - 32) / 8.9);
+    return { label, emitted, head: wrapLines(label, chars, 3), emits: emitted ? wrapLines(emitted, chars, 2) : [],
+      stmts: [] };
+  }
   const chars = Math.floor((laneW - 56) / 10.3);
-  return { label, head: wrapLines(label, Math.floor((laneW - 32) / 10.3), 2), stmts: stmts.map((l) => wrapLines(l, chars, 2)) };
+  return { label, emitted, head: wrapLines(label, Math.floor((laneW - 32) / 10.3), 2), emits: [],
+    stmts: stmts.map((l) => wrapLines(l, chars, 2)) };
 }
 
 // drawTrace draws trace t (as GET /web/orders/{id}/trace answers) width
@@ -71,7 +78,7 @@ function drawTrace(t, width, fresh = Infinity) {
     if (s.kind === "message") return laneOf(s.from) === laneOf(s.to || s.from) ? 58 : 46;
     if (s.kind !== "transaction") return 40;
     const b = boxLines(s, laneW);
-    return 22 + 19 * b.head.length + 24 * b.stmts.flat().length;
+    return 22 + 19 * (b.head.length + b.emits.length) + 24 * b.stmts.flat().length;
   };
   const height = 44 + t.steps.reduce((h, s) => h + rowH(s), 0) + 10;
   const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
@@ -134,12 +141,14 @@ function drawTrace(t, width, fresh = Infinity) {
       g.append(svg("rect", { x: left, y: y + 4, width: laneW - 16, height: h - 8, rx: 4 }));
       const text = svg("text", { x: left + 8, y: y + 24 });
       b.head.forEach((line, i) => text.append(svg("tspan", { x: left + 8, dy: i ? 19 : 0, class: "head" }, line)));
+      b.emits.forEach((line) => text.append(svg("tspan", { x: left + 8, dy: 19, class: "emits" }, line)));
       b.stmts.flat().forEach((line, i) => text.append(svg("tspan", { dy: i ? 24 : 27, class: "stmt" }, line)));
-      let n = 0;
+      let n = b.head.length + b.emits.length;
       for (const lines of b.stmts) { // a statement's second line indented under its first
-        lines.forEach((_, j) => text.children[b.head.length + n++].setAttribute("x", left + (j ? 48 : 24)));
+        lines.forEach((_, j) => text.children[n++].setAttribute("x", left + (j ? 48 : 24)));
       }
-      text.append(svg("title", {}, [b.label, ...b.stmts.map((l) => l.join(" "))].join("\n")));
+      const said = [b.label, ...(b.emitted ? [b.emitted] : []), ...b.stmts.map((l) => l.join(" "))];
+      text.append(svg("title", {}, said.join("\n")));
       g.append(text);
       root.append(g);
     }
