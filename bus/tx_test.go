@@ -58,3 +58,53 @@ func TestCommitWakesRelayAndEmitSetsCausation(t *testing.T) {
 		t.Fatalf("caused message has causation %q and correlation %q, want %q and c", got[0].CausationID, got[0].CorrelationID, first)
 	}
 }
+
+// Every message one transaction writes carries the same creation time, so
+// that a trace can tell which were written together; the next
+// transaction's carry its own.
+func TestMessagesOfOneTransactionShareTheirTime(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "src.db"))
+	defer db.Close()
+	var mu sync.Mutex
+	clock := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
+	b, err := New(Config{PollInterval: time.Hour, Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond) // every reading later than the last
+		return clock
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.Outbox("producer", db)
+	ctx := context.Background()
+	write := func(types ...string) {
+		t.Helper()
+		err := out.Write(ctx, func(tx *Tx) error {
+			for _, typ := range types { // one Emit each
+				if err := tx.Emit(ctx, Message{Topic: "things", Type: typ, CorrelationID: "c", Payload: 1}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("A", "B")
+	write("C")
+	rows, err := ReadTraffic(ctx, db, "producer", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	if !rows[0].At.Equal(rows[1].At) {
+		t.Errorf("one transaction's messages were created at %s and %s, want one time", rows[0].At, rows[1].At)
+	}
+	if rows[2].At.Equal(rows[0].At) {
+		t.Errorf("the next transaction's message has the first one's time %s", rows[2].At)
+	}
+}
