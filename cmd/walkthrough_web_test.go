@@ -283,4 +283,16 @@ func TestWalkthroughTwoPhaseCommitInTheBrowser(t *testing.T) {
 	if !strings.Contains(boxes, "coordinator: customer votes COMMIT") {
 		t.Errorf("no coordinator box recording the customer's vote: %s", boxes)
 	}
+	// The coordinator's first transaction (each order's) is one box that
+	// lists the three messages it wrote.
+	first := evaluate[[]any](t, page, `[...document.querySelectorAll("#diagram .tx title")]
+		.map(e => e.textContent).filter(s => s.includes("stored PENDING"))`)
+	if len(first) != 2 {
+		t.Errorf("%d boxes store an order PENDING, want 2 (one per order): %v", len(first), first)
+	}
+	for _, b := range first {
+		if !strings.Contains(b.(string), "emits OrderCreated, PrepareCreateOrder, PrepareReserveCredit") {
+			t.Errorf("the box %q does not list what its transaction emitted", b)
+		}
+	}
 }
