@@ -97,6 +97,9 @@ func prepareWithCoordinatorDown(t *testing.T, s *System, customerID, total strin
 		return prepared(t, s) == 1 && count(t, filepath.Join(s.DataDir(), "order.db"),
 			`SELECT count(*) FROM twopc_order_prepared WHERE state = 'PREPARED'`) == 1
 	})
+	// A vote recorded is not yet a vote sent: wait until both votes have
+	// left their outboxes and only the (paused) coordinator owes them.
+	settled(t, s)
 	return id
 }
 
