@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -238,7 +239,32 @@ func (b *Bus) Idle() bool {
 			return false
 		}
 	}
+	if !b.brokerIdle() {
+		return false
+	}
 	return b.acks.Load() == before
+}
+
+// brokerIdle reports, for a transport that keeps the consumers' messages
+// itself (a Backlogger), whether every consumer that is not paused has
+// acknowledged all of them. Any other transport is idle when its relays are.
+func (b *Bus) brokerIdle() bool {
+	bl, ok := b.transport.(Backlogger)
+	if !ok {
+		return true
+	}
+	b.mu.Lock()
+	names := slices.Collect(maps.Keys(b.consumerByName))
+	b.mu.Unlock()
+	for _, name := range names {
+		if b.gate(name).isShut() {
+			continue // its messages wait for its return, not for the bus
+		}
+		if n, err := bl.Backlog(name); err != nil || n > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *Bus) consumersOf(topic string) map[string]bool {

@@ -69,8 +69,9 @@ func (b *Bus) park(h message.HandlerFunc) message.HandlerFunc {
 		letter := DeadLetter{Consumer: consumer, Envelope: env, Error: handlerReason(err), Attempts: max(f.n, 1),
 			FirstSeen: firstSeen, LastSeen: b.cfg.Now()}
 		if perr := dl.park(context.WithoutCancel(ctx), letter); perr != nil {
-			b.log.Error("message given up after retries, and not parked: the relay publishes it again later",
+			b.log.Error("message given up after retries, and not parked: it is delivered again later",
 				"consumer", consumer, "type", env.Type, "id", env.ID, "error", err, "park", perr)
+			b.giveBack(msg)
 			return nil, nil
 		}
 		b.log.Error("message parked as a dead letter after retries", "consumer", consumer, "type", env.Type,

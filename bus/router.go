@@ -48,8 +48,20 @@ func (b *Bus) leaveForNextStart(h message.HandlerFunc) message.HandlerFunc {
 		if err != nil && b.isClosing() {
 			b.log.Debug("handling interrupted by close; left for the next start",
 				"type", msg.Metadata.Get(MetaType), "id", msg.UUID, "reason", err)
+			b.giveBack(msg)
 			return nil, nil
 		}
 		return out, err
+	}
+}
+
+// giveBack leaves msg unhandled without an error. A transport whose relays
+// are done with a row once published (a broker) gets the message back
+// (nack), to deliver it again; with any other transport the message is
+// dropped quietly, since its relay publishes it again while a consumer
+// has not acknowledged it.
+func (b *Bus) giveBack(msg *message.Message) {
+	if b.transport.Completion() == AfterPublish {
+		msg.Nack()
 	}
 }

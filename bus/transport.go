@@ -38,3 +38,12 @@ const (
 	// AfterPublish: a row is done once Publish has returned without error.
 	AfterPublish
 )
+
+// Backlogger is a Transport that keeps each consumer's messages itself (a
+// durable broker, Completion AfterPublish) and can say how many a consumer
+// has not acknowledged yet. Bus.Idle asks it: the relays of such a
+// transport are done with a row as soon as it is published.
+type Backlogger interface {
+	// Backlog is how many messages consumer has not acknowledged yet.
+	Backlog(consumer string) (int, error)
+}

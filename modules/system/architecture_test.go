@@ -17,6 +17,8 @@ import (
 //	storage          SQLite files, migrations, transactions
 //	bus              outbox, relay, consumers and inbox; imports storage
 //	bus extensions   bus/saga, bus/eventstore; import bus and storage
+//	broker           bus/jetstream, the NATS JetStream transport; imports bus and
+//	                 storage; only the tools and commands choose a broker
 //	shared           modules/shared/*: money, HTTP JSON, the query contract, display
 //	contract         modules/<service>/contract: what a service offers others
 //	service          modules/<service>/...: its own packages, others' contracts only
@@ -28,6 +30,7 @@ const (
 	layerStorage  = "storage"
 	layerBus      = "bus"
 	layerBusExt   = "bus extension"
+	layerBroker   = "broker"
 	layerShared   = "shared"
 	layerContract = "contract"
 	layerService  = "service"
@@ -48,8 +51,9 @@ func mayImport() map[string][]string {
 		layerContract: {layerShared},
 		layerService:  append(slices.Clone(lower), layerService),
 		layerSystem:   append(slices.Clone(lower), layerService, layerSystem),
-		layerTool:     append(slices.Clone(lower), layerSystem, layerTool),
-		layerCmd:      append(slices.Clone(lower), layerSystem, layerTool, layerCmd),
+		layerBroker:   {layerStorage, layerBus},
+		layerTool:     append(slices.Clone(lower), layerBroker, layerSystem, layerTool),
+		layerCmd:      append(slices.Clone(lower), layerBroker, layerSystem, layerTool, layerCmd),
 		layerMain:     {layerCmd},
 	}
 }
@@ -72,6 +76,8 @@ func layerOf(path string) (layer, service string, ok bool) {
 		return layerStorage, "", true
 	case rel == "bus":
 		return layerBus, "", true
+	case rel == "bus/jetstream":
+		return layerBroker, "", true
 	case parts[0] == "bus":
 		return layerBusExt, "", true
 	case rel == "cmd":
@@ -202,6 +208,11 @@ func TestLayerRules(t *testing.T) {
 		{"sagalab/cmd/internal/classroom", "sagalab/modules/system", true},
 		{"sagalab/cmd", "sagalab/cmd/internal/trace", true},
 		{"sagalab", "sagalab/modules/system", false},
+		{"sagalab/bus/jetstream", "sagalab/bus", true},
+		{"sagalab/bus/jetstream", "sagalab/bus/saga", false},
+		{"sagalab/modules/order", "sagalab/bus/jetstream", false},
+		{"sagalab/modules/system", "sagalab/bus/jetstream", false},
+		{"sagalab/cmd", "sagalab/bus/jetstream", true},
 	} {
 		got := layerViolations([]pkg{{ImportPath: c.from, Imports: []string{c.imp}}})
 		if ok := len(got) == 0; ok != c.ok {
