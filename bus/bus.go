@@ -253,10 +253,7 @@ func (b *Bus) brokerIdle() bool {
 	if !ok {
 		return true
 	}
-	b.mu.Lock()
-	names := slices.Collect(maps.Keys(b.consumerByName))
-	b.mu.Unlock()
-	for _, name := range names {
+	for _, name := range b.consumerNames() {
 		if b.gate(name).isShut() {
 			continue // its messages wait for its return, not for the bus
 		}
@@ -265,6 +262,13 @@ func (b *Bus) brokerIdle() bool {
 		}
 	}
 	return true
+}
+
+// consumerNames names the declared consumers.
+func (b *Bus) consumerNames() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Collect(maps.Keys(b.consumerByName))
 }
 
 func (b *Bus) consumersOf(topic string) map[string]bool {

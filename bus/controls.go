@@ -99,5 +99,12 @@ func (b *Bus) Awaited() []string {
 	for _, o := range b.outboxList() {
 		o.relay.waitingFor(waiting)
 	}
+	if bl, ok := b.transport.(Backlogger); ok {
+		for _, name := range b.consumerNames() {
+			if n, err := bl.Backlog(name); err == nil && n > 0 {
+				waiting[name] = true
+			}
+		}
+	}
 	return slices.Sorted(maps.Keys(waiting))
 }

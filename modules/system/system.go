@@ -72,6 +72,9 @@ type Config struct {
 	IDs func(kind string) string
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// Transport, if set, makes the bus's transport (a broker) each time
+	// the system starts; the in-process GoChannel by default.
+	Transport func(ctx context.Context) (bus.Transport, error)
 	// ReadyLag is how many events the view may be behind a topic while
 	// GET /readyz answers ready; DefaultReadyLag when 0.
 	ReadyLag int64
@@ -124,6 +127,9 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}
 	defer func() {
 		if err != nil {
+			if s.Bus != nil {
+				s.Bus.Close()
+			}
 			s.closeDBs()
 			s.lock.Unlock()
 		}
@@ -157,8 +163,18 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}
 	s.files["order"], s.files["customer"], s.files["history"] = orderDB, customerDB, historyDB
 
-	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention, MaxRetries: cfg.MaxRetries, Observer: cfg.Observer, NewID: newID("message"), Now: cfg.Now})
+	var transport bus.Transport
+	if cfg.Transport != nil && !cfg.Inspect {
+		if transport, err = cfg.Transport(ctx); err != nil {
+			return nil, fmt.Errorf("start sagalab: %w", err)
+		}
+	}
+	s.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Faults: cfg.Faults.Faults, Retention: cfg.Retention,
+		MaxRetries: cfg.MaxRetries, Observer: cfg.Observer, NewID: newID("message"), Now: cfg.Now, Transport: transport})
 	if err != nil {
+		if transport != nil {
+			transport.Close()
+		}
 		return nil, err
 	}
 	s.Customers = customer.New(customer.Config{DB: customerDB, Bus: s.Bus, SnapshotEvery: cfg.SnapshotEvery,
