@@ -66,6 +66,6 @@ Start with "sagalab demo", then "sagalab serve" to use the REST API.`,
 	}
 	root.SetVersionTemplate("sagalab {{.Version}}\n")
 	root.AddCommand(newServe(), newDemo(scenarios), newSaga(), newView(), newQuery(), newBench(), newEvents(), newCustomer(), newOrder(), newTrace(), newWalkthrough(scenarios),
-		newDeadLetters())
+		newDeadLetters(), newBroker())
 	return root
 }
