@@ -18,6 +18,7 @@ import (
 
 func newServe() *cobra.Command {
 	var flags systemFlags
+	var dist distFlags
 	var addr string
 	var logRequests, logMessages bool
 	cmd := &cobra.Command{
@@ -45,10 +46,19 @@ With --arch monolith the same API is served by the monolith: customers and order
 one database (store.db), each order decided in one ACID transaction, no saga. Each order
 says which architecture handled it ("architecture": "monolith" or "microservices").
 The monolith serves its API, request logs and /metrics (HTTP and Go runtime); the page,
-/openapi.json, the health checks and the saga metrics are the microservices'.`,
+/openapi.json, the health checks and the saga metrics are the microservices'.
+
+With --split each module runs as its own process on a NATS JetStream broker that
+serve starts in this process: order, customer and history are child processes
+("sagalab serve --module NAME …"), restarted when they die, and this process is the
+API gateway on --addr, passing each request of the REST API to the module that owns it.
+A module that is down answers 503 through the gateway; the others carry on. Run the
+pieces on several machines with "sagalab broker" and "sagalab serve --module NAME".`,
 		Example: `  sagalab serve
   sagalab serve --addr 127.0.0.1:9090 --data /tmp/store --saga orchestration
   sagalab serve --arch monolith --data /tmp/monolith
+  sagalab serve --split                   # a broker and one process per module
+  sagalab serve --module customer --broker nats://127.0.0.1:4222
   curl -s -XPOST localhost:8080/customers -d '{"name":"John","creditLimit":{"amount":"15.00"}}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -56,11 +66,21 @@ The monolith serves its API, request logs and /metrics (HTTP and Go runtime); th
 			if err != nil {
 				return err
 			}
+			if dist.active() {
+				if err := dist.check(cfg); err != nil {
+					return err
+				}
+				if dist.split {
+					return serveSplit(cmd, cfg, dist, addr)
+				}
+				return serveModule(cmd, cfg, dist, addr, cmd.Flags().Changed("data"))
+			}
 			return serve(cmd, cfg, addr, serveOptions{logRequests: logRequests, logMessages: logMessages})
 		},
 	}
 	flags.register(cmd, "sagalab-data")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	dist.register(cmd)
 	cmd.Flags().BoolVar(&logRequests, "log-requests", true, "log one line per HTTP request on stderr")
 	cmd.Flags().BoolVar(&logMessages, "log-messages", false, "print every message a module handles, as the demo does")
 	return cmd

@@ -1,0 +1,135 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"slices"
+
+	"sagalab/bus"
+	"sagalab/modules/customer"
+	"sagalab/modules/history"
+	"sagalab/modules/order"
+	"sagalab/modules/shared/httpjson"
+	"sagalab/storage"
+)
+
+// ModuleNames names the modules that run as processes of their own over a
+// broker (serve --module); the gateway is the fourth, with no database.
+func ModuleNames() []string { return []string{"order", "customer", "history"} }
+
+// Module is one module running on its own: its database, its relay and
+// consumers over a broker, and its HTTP API. The others run elsewhere.
+type Module struct {
+	Name string
+	Bus  *bus.Bus
+
+	cfg    Config
+	log    *slog.Logger
+	lock   *storage.DirLock
+	db     *storage.DB
+	routes func(mux *http.ServeMux)
+	close  func()
+}
+
+// StartModule starts module name alone on cfg.DataDir, over the broker
+// cfg.Transport makes.
+func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err error) {
+	if !slices.Contains(ModuleNames(), name) {
+		return nil, fmt.Errorf("start module: no module %q (want one of %v)", name, ModuleNames())
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("start module: no data directory")
+	}
+	if cfg.Transport == nil {
+		return nil, errors.New("start module: a module on its own needs a broker")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = cfg.Logger.With("module", name)
+	m := &Module{Name: name, cfg: cfg, log: cfg.Logger, close: func() {}}
+	if m.lock, err = storage.LockDir(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("start module %s: %w", name, err)
+	}
+	defer func() {
+		if err != nil {
+			if m.Bus != nil {
+				m.Bus.Close()
+			}
+			if m.db != nil {
+				m.db.Close()
+			}
+			m.lock.Unlock()
+		}
+	}()
+	transport, err := cfg.Transport(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start module %s: %w", name, err)
+	}
+	m.Bus, err = bus.New(bus.Config{Logger: cfg.Logger, Retention: cfg.Retention, MaxRetries: cfg.MaxRetries,
+		Observer: cfg.Observer, Now: cfg.Now, Transport: transport})
+	if err != nil {
+		transport.Close()
+		return nil, err
+	}
+	open := func(file string, migrations []storage.Migration) (*storage.DB, error) {
+		return storage.Open(ctx, filepath.Join(cfg.DataDir, file), migrations, storage.Options{Synchronous: cfg.Synchronous})
+	}
+	switch name {
+	case "order":
+		if m.db, err = open(order.FileName, order.Migrations()); err != nil {
+			return nil, err
+		}
+		orders, err := order.New(order.Config{DB: m.db, Bus: m.Bus, DefaultMode: cfg.SagaMode,
+			SagaTimeout: cfg.SagaTimeout, Now: cfg.Now, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		m.routes = func(mux *http.ServeMux) { orders.Routes(mux, m.log) }
+		m.close = orders.Close
+		defer func() {
+			if err == nil {
+				orders.Start()
+			}
+		}()
+	case "customer":
+		if m.db, err = open(customer.FileName, customer.Migrations()); err != nil {
+			return nil, err
+		}
+		customers := customer.New(customer.Config{DB: m.db, Bus: m.Bus, SnapshotEvery: cfg.SnapshotEvery,
+			Now: cfg.Now, Logger: cfg.Logger})
+		m.routes = func(mux *http.ServeMux) { customers.Routes(mux, m.log) }
+	case "history":
+		if m.db, err = open(history.FileName, history.Migrations()); err != nil {
+			return nil, err
+		}
+		view := history.New(history.Config{DB: m.db, Bus: m.Bus, Logger: cfg.Logger})
+		m.routes = func(mux *http.ServeMux) { view.Routes(mux, m.log) }
+	}
+	if err := m.Bus.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start module %s: %w", name, err)
+	}
+	return m, nil
+}
+
+// Handler serves the module's own HTTP API and GET /healthz.
+func (m *Module) Handler() http.Handler {
+	mux := http.NewServeMux()
+	m.routes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok", "module": m.Name})
+	})
+	return httpjson.Mux(mux)
+}
+
+// Close stops the module's background work, then its bus, and closes its
+// database.
+func (m *Module) Close() error {
+	m.close()
+	err := m.Bus.Close()
+	return errors.Join(err, m.db.Close(), m.lock.Unlock())
+}
