@@ -18,7 +18,6 @@ import (
 
 	"sagalab/bus"
 	"sagalab/bus/jetstream"
-	"sagalab/modules/gateway"
 	"sagalab/modules/shared/httpjson"
 	"sagalab/modules/system"
 )
@@ -105,10 +104,10 @@ func serveModule(cmd *cobra.Command, cfg system.Config, d distFlags, addr string
 			ln.Close()
 			return err
 		}
-		handler = gateway.NewProxy(cfg.Logger, services...).Handler()
+		handler = system.Gateway(cfg.Logger, services)
 		fmt.Fprintf(out, "sagalab %s gateway on http://%s (pid %d); Ctrl-C stops\n", version, ln.Addr(), os.Getpid())
-		for _, s := range services {
-			fmt.Fprintf(out, "  %-9s %s\n", s.Name, s.URL)
+		for _, name := range system.ModuleNames() {
+			fmt.Fprintf(out, "  %-9s %s\n", name, services[name])
 		}
 	} else {
 		if !dataSet {
@@ -162,8 +161,8 @@ func serveHTTP(ctx context.Context, out interface{ Write([]byte) (int, error) },
 
 // parseServices reads --services: name=url pairs for order, customer and
 // history.
-func parseServices(s string) ([]gateway.Service, error) {
-	var out []gateway.Service
+func parseServices(s string) (map[string]*url.URL, error) {
+	out := map[string]*url.URL{}
 	for _, pair := range strings.Split(s, ",") {
 		name, raw, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		u, err := url.Parse(raw)
@@ -173,7 +172,12 @@ func parseServices(s string) ([]gateway.Service, error) {
 		if !slices.Contains(system.ModuleNames(), name) {
 			return nil, fmt.Errorf("--services: no module %q (want order, customer or history)", name)
 		}
-		out = append(out, gateway.Service{Name: name, URL: u})
+		out[name] = u
+	}
+	for _, name := range system.ModuleNames() {
+		if out[name] == nil {
+			return nil, fmt.Errorf("--services: where is the %s module? give order=…,customer=…,history=…", name)
+		}
 	}
 	return out, nil
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"sagalab/bus/jetstream"
-	"sagalab/modules/gateway"
 	"sagalab/modules/system"
 )
 
@@ -68,11 +67,11 @@ func serveSplit(cmd *cobra.Command, cfg system.Config, d distFlags, addr string)
 	})
 	fmt.Fprintf(out, "sagalab %s split into processes; Ctrl-C stops them all\n", version)
 	fmt.Fprintf(out, "  broker    %s (NATS JetStream, in this process, data %s)\n", ns.URL(), filepath.Join(root, "broker"))
-	var services []gateway.Service
+	services := map[string]*url.URL{}
 	var wg sync.WaitGroup
 	for _, name := range system.ModuleNames() {
 		u := &url.URL{Scheme: "http", Host: ports[name]}
-		services = append(services, gateway.Service{Name: name, URL: u})
+		services[name] = u
 		args := append([]string{"serve", "--module", name, "--broker", ns.URL(), "--addr", ports[name],
 			"--data", filepath.Join(root, name)}, common...)
 		fmt.Fprintf(out, "  %-9s %s (child process, data %s)\n", name, u, filepath.Join(root, name))
@@ -83,7 +82,7 @@ func serveSplit(cmd *cobra.Command, cfg system.Config, d distFlags, addr string)
 		}()
 	}
 	fmt.Fprintf(out, "  gateway   http://%s (this process, pid %d): the REST API\n", ln.Addr(), os.Getpid())
-	handler := gateway.NewProxy(cfg.Logger, services...).Handler()
+	handler := system.Gateway(cfg.Logger, services)
 	err = serveHTTP(ctx, out, ln, handler)
 	wg.Wait()
 	return err

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 
 	"sagalab/bus"
 	"sagalab/modules/customer"
+	"sagalab/modules/gateway"
 	"sagalab/modules/history"
 	"sagalab/modules/order"
 	"sagalab/modules/shared/httpjson"
@@ -132,4 +134,19 @@ func (m *Module) Close() error {
 	m.close()
 	err := m.Bus.Close()
 	return errors.Join(err, m.db.Close(), m.lock.Unlock())
+}
+
+// Gateway serves the public REST API in front of modules that run as
+// processes of their own, at the base URLs services gives by module name.
+func Gateway(log *slog.Logger, services map[string]*url.URL) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var list []gateway.Service
+	for _, name := range ModuleNames() {
+		if u, ok := services[name]; ok {
+			list = append(list, gateway.Service{Name: name, URL: u})
+		}
+	}
+	return gateway.NewProxy(log, list...).Handler()
 }
