@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -123,7 +124,7 @@ func (m *Module) Handler() http.Handler {
 	mux := http.NewServeMux()
 	m.routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok", "module": m.Name})
+		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "module": m.Name, "pid": os.Getpid()})
 	})
 	return httpjson.Mux(mux)
 }
