@@ -37,6 +37,7 @@ CQRS view catch up, then answer the slides' "recent, valuable customers" query
   sagalab bench queries --customers 10000 --orders 100000 --call-latency 1ms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer flags.broker.close()
 			if customers < 10 || orders < 1 || runs < 1 {
 				return fmt.Errorf("--customers must be at least 10, --orders and --runs at least 1")
 			}
@@ -80,6 +81,7 @@ on one SQLite file (store.db).`,
   sagalab bench sagas --arch monolith --sync full`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer flags.broker.close()
 			if l.Sagas < 1 || l.Clients < 1 || l.Customers < 1 {
 				return fmt.Errorf("--sagas, --clients and --customers must be at least 1")
 			}
@@ -97,8 +99,8 @@ on one SQLite file (store.db).`,
 				modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%d sagas from %d clients over %d customers, synchronous=%s\n",
-				l.Sagas, l.Clients, l.Customers, cfg.Synchronous)
+			fmt.Fprintf(out, "%d sagas from %d clients over %d customers, synchronous=%s, bus %s\n",
+				l.Sagas, l.Clients, l.Customers, cfg.Synchronous, busName(cfg))
 			for _, mode := range modes {
 				cfg.SagaMode = mode
 				err := withTempDir(cfg, func(cfg system.Config, _ bool) error {

@@ -1,15 +1,19 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"sagalab/bus"
 	"sagalab/bus/jetstream"
+	"sagalab/modules/system"
 )
 
 func newBroker() *cobra.Command {
@@ -91,4 +95,82 @@ func checkBrokerFlags(cfg jetstream.ServerConfig) error {
 		return errors.New("--data: give the directory for JetStream's files")
 	}
 	return nil
+}
+
+// broker is the --broker flag of the commands that start the whole store
+// in one process (demo, walkthrough, bench): its modules talk through
+// JetStream instead of the in-process bus.
+type broker struct {
+	url string
+
+	mu       sync.Mutex
+	embedded *jetstream.Server
+	dir      string
+}
+
+// check says what is wrong with --broker, if anything.
+func (b *broker) check(arch system.Architecture) error {
+	if b.url == "" {
+		return nil
+	}
+	if arch == system.Monolith {
+		return errors.New("--broker: the monolith has no bus")
+	}
+	if b.url == "embedded" {
+		return nil
+	}
+	for _, one := range strings.Split(b.url, ",") {
+		if u, err := url.Parse(one); err != nil || u.Scheme != "nats" || u.Host == "" {
+			return fmt.Errorf(`--broker %q: want nats://HOST:PORT or "embedded"`, one)
+		}
+	}
+	return nil
+}
+
+// transport makes the bus's transport, or nil for the in-process bus. An
+// embedded broker starts on the first call, in this process with no port,
+// and serves every later start (a crash and restart) until close.
+func (b *broker) transport() func(context.Context) (bus.Transport, error) {
+	if b.url == "" {
+		return nil
+	}
+	return func(ctx context.Context) (bus.Transport, error) {
+		if b.url != "embedded" {
+			return jetstream.New(ctx, jetstream.Config{URL: b.url, Name: "sagalab"})
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.embedded == nil {
+			dir, err := os.MkdirTemp("", "sagalab-broker-")
+			if err != nil {
+				return nil, fmt.Errorf("broker data directory: %w", err)
+			}
+			ns, err := jetstream.StartServer(jetstream.ServerConfig{InProcessOnly: true, DataDir: dir})
+			if err != nil {
+				os.RemoveAll(dir)
+				return nil, err
+			}
+			b.embedded, b.dir = ns, dir
+		}
+		return jetstream.New(ctx, jetstream.Config{InProcess: b.embedded.Server, Name: "sagalab"})
+	}
+}
+
+// close stops an embedded broker and removes its files.
+func (b *broker) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.embedded != nil {
+		b.embedded.Close()
+		os.RemoveAll(b.dir)
+		b.embedded = nil
+	}
+}
+
+// busName says what carries cfg's messages.
+func busName(cfg system.Config) string {
+	if cfg.Transport != nil {
+		return "NATS JetStream"
+	}
+	return "in-process"
 }

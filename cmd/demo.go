@@ -45,6 +45,7 @@ delivery on purpose and see that the outcome does not change.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: scenarioNames(scenarios),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer flags.broker.close()
 			out := cmd.OutOrStdout()
 			if list {
 				return listScenarios(out, scenarios)
@@ -124,7 +125,7 @@ func runDemo(ctx context.Context, out io.Writer, sc *scenario.Scenario, cfg syst
 	if temporary {
 		where += " (temporary)"
 	}
-	fmt.Fprintf(out, "data %s · faults %s\n\n", where, cfg.Faults)
+	fmt.Fprintf(out, "data %s · bus %s · faults %s\n\n", where, busName(cfg), cfg.Faults)
 
 	log := newMessageLog(out)
 	cfg.Observer = log

@@ -29,6 +29,9 @@ type systemFlags struct {
 	// crash is set by the commands that can crash and restart sagalab on
 	// purpose (--fault crash=N): demo and walkthrough.
 	crash bool
+	// broker is --broker: a NATS JetStream broker the modules talk
+	// through, or "embedded" for one in this process (see broker.go).
+	broker broker
 }
 
 func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
@@ -58,6 +61,10 @@ func (f *systemFlags) register(cmd *cobra.Command, defaultData string) {
 	fl.IntVar(&f.snapshots, "snapshot-every", 100, "snapshot each event-sourced customer every N events (0: never)")
 	fl.DurationVar(&f.retention, "retention", 0,
 		"how long outboxes keep delivered messages, the event log views are rebuilt from (0: for ever)")
+	if cmd.Name() != "serve" { // serve has its own, for one module
+		fl.StringVar(&f.broker.url, "broker", "", `NATS JetStream broker the modules talk through: `+
+			`nats://HOST:PORT, or "embedded" for one in this process (default: the in-process bus)`)
+	}
 	if cmd.Name() != "queries" { // bench queries has its own default
 		fl.DurationVar(&f.callLatency, "call-latency", 0, "simulated latency of each call the API composer makes across a service boundary")
 	}
@@ -99,7 +106,11 @@ func (f *systemFlags) config() (system.Config, error) {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return system.Config{}, fmt.Errorf("--log-level: %w", err)
 	}
+	if err := f.broker.check(arch); err != nil {
+		return system.Config{}, err
+	}
 	return system.Config{
+		Transport:    f.broker.transport(),
 		DataDir:      f.dataDir,
 		Architecture: arch,
 		SagaMode:     mode,

@@ -57,6 +57,7 @@ the terminal waits for a key, and stays up after the last step until Ctrl-C.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: scenarioNames(scenarios),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer flags.broker.close()
 			out := cmd.OutOrStdout()
 			if list {
 				return listScenarios(out, scenarios)
