@@ -32,6 +32,7 @@ type distFlags struct {
 	replicas   int
 	services   string
 	ackWait    time.Duration
+	restart    time.Duration
 }
 
 func (d *distFlags) register(cmd *cobra.Command) {
@@ -44,6 +45,9 @@ func (d *distFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&d.replicas, "replicas", 1, "how many brokers of a cluster keep each message (1 or 3)")
 	fl.StringVar(&d.services, "services", "order=http://127.0.0.1:8081,customer=http://127.0.0.1:8082,"+
 		"history=http://127.0.0.1:8083", "with --module gateway: where each module's HTTP API is")
+	fl.DurationVar(&d.restart, "restart-after", 250*time.Millisecond,
+		"with --split: how long a module that died stays down before it is started again "+
+			"(doubling, up to a minute, while it keeps dying)")
 	fl.DurationVar(&d.ackWait, "ack-wait", 5*time.Second,
 		"how long the broker waits for a module to acknowledge a message before delivering it again")
 }
@@ -69,6 +73,10 @@ func (d *distFlags) check(cfg system.Config) error {
 		return errors.New("--broker needs --module NAME (or use --split)")
 	case d.module != "" && d.module != "gateway" && d.broker == "":
 		return fmt.Errorf("--module %s needs --broker nats://HOST:PORT (start one with: sagalab broker)", d.module)
+	case d.restart <= 0:
+		return errors.New("--restart-after must be positive")
+	case d.split && d.replicas != 1:
+		return errors.New("--split runs one broker: it keeps one copy of each message (--replicas 1)")
 	case d.replicas != 1 && d.replicas != 3:
 		return fmt.Errorf("--replicas %d: want 1 or 3", d.replicas)
 	case cfg.Faults.Any() || len(cfg.Faults.Pauses) > 0:

@@ -78,7 +78,7 @@ func serveSplit(cmd *cobra.Command, cfg system.Config, d distFlags, addr string)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			supervise(ctx, out, exe, name, args)
+			supervise(ctx, out, exe, name, args, d.restart)
 		}()
 	}
 	fmt.Fprintf(out, "  gateway   http://%s (this process, pid %d): the REST API\n", ln.Addr(), os.Getpid())
@@ -120,10 +120,11 @@ func splitPorts(gw *net.TCPAddr, brokerAddr string, brokerSet bool) (map[string]
 func isEphemeral(port int) bool { return port >= 32768 }
 
 // supervise runs a module's child process until ctx ends, starting it
-// again with back-off when it dies. Its output goes to out, each line
-// prefixed with the module's name.
-func supervise(ctx context.Context, out io.Writer, exe, name string, args []string) {
-	backoff := 250 * time.Millisecond
+// again when it dies: after restart, then twice as long each time it dies
+// again soon (up to a minute). Its output goes to out, each line prefixed
+// with the module's name.
+func supervise(ctx context.Context, out io.Writer, exe, name string, args []string, restart time.Duration) {
+	backoff := restart
 	for {
 		started := time.Now()
 		c := exec.CommandContext(ctx, exe, args...)
@@ -140,8 +141,8 @@ func supervise(ctx context.Context, out io.Writer, exe, name string, args []stri
 		if ctx.Err() != nil {
 			return
 		}
-		if time.Since(started) > 10*time.Second {
-			backoff = 250 * time.Millisecond
+		if time.Since(started) > 10*time.Second+backoff {
+			backoff = restart
 		}
 		fmt.Fprintf(out, "%-9s | exited (%v); restarting in %s\n", name, describeExit(err), backoff)
 		t := time.NewTimer(backoff)
@@ -151,7 +152,7 @@ func supervise(ctx context.Context, out io.Writer, exe, name string, args []stri
 			return
 		case <-t.C:
 		}
-		backoff = min(2*backoff, 5*time.Second)
+		backoff = max(min(2*backoff, time.Minute), restart)
 	}
 }
 
