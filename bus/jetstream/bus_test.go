@@ -228,3 +228,42 @@ func TestFailingMessageIsParked(t *testing.T) {
 		t.Fatalf("%d attempts after a second message, want %d: the parked one came back", got, before+3)
 	}
 }
+
+// A broker restart loses nothing: messages stored while their consumer was
+// down are in the stream's files, and reach it once broker and consumer are
+// back.
+func TestBrokerRestartLosesNothing(t *testing.T) {
+	storeDir, dir := t.TempDir(), t.TempDir()
+	ns, err := jetstream.StartServer(jetstream.ServerConfig{InProcessOnly: true, DataDir: storeDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, ns, dir, false)
+	n.b.PauseConsumer("consumer")
+	n.send(t, 5)
+	deadline := time.Now().Add(10 * time.Second)
+	for !n.b.Idle() { // idle: only the paused consumer has messages waiting
+		if time.Now().After(deadline) {
+			t.Fatal("the relay did not publish")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := n.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n.src.Close()
+	n.dst.Close()
+	ns.Close()
+
+	ns, err = jetstream.StartServer(jetstream.ServerConfig{InProcessOnly: true, DataDir: storeDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	n = startNode(t, ns, dir, false)
+	defer n.b.Close()
+	n.settle(t)
+	if got := n.effects(t); got != 5 {
+		t.Fatalf("%d effects after the broker restarted, want 5", got)
+	}
+}
