@@ -36,38 +36,48 @@ func TestScenarios(t *testing.T) {
 		for _, mode := range sc.Modes(modes) {
 			t.Run(sc.Name+"/"+string(mode), func(t *testing.T) {
 				t.Parallel()
-				cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var opt classroom.SessionOptions
-				if waited(sc) > time.Second {
-					opt.Clock = classroom.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-				}
-				s, err := classroom.NewSession(context.Background(), cfg, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				res, err := sc.Run(ctx, s, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range res.Failures {
-					t.Error(f)
-				}
-				for ref, o := range res.Orders {
-					want := mode
-					if m := sc.ModeOf(ref); m != "" {
-						want = m
-					}
-					if o.SagaMode != want {
-						t.Errorf("order %s ran in %s, want %s", ref, o.SagaMode, want)
-					}
-				}
+				runScenario(t, sc, mode, nil)
 			})
+		}
+	}
+}
+
+// runScenario runs sc in mode on a fresh data directory, its system
+// configured further by configure if not nil, and checks its expectations.
+func runScenario(t *testing.T, sc *Scenario, mode ordercontract.SagaMode, configure func(*system.Config)) {
+	t.Helper()
+	cfg, err := sc.Configure(system.Config{DataDir: t.TempDir(), SagaMode: mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	var opt classroom.SessionOptions
+	if waited(sc) > time.Second {
+		opt.Clock = classroom.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	}
+	s, err := classroom.NewSession(context.Background(), cfg, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := sc.Run(ctx, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Failures {
+		t.Error(f)
+	}
+	for ref, o := range res.Orders {
+		want := mode
+		if m := sc.ModeOf(ref); m != "" {
+			want = m
+		}
+		if o.SagaMode != want {
+			t.Errorf("order %s ran in %s, want %s", ref, o.SagaMode, want)
 		}
 	}
 }
