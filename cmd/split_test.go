@@ -3,6 +3,7 @@ package cmd_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -156,6 +157,17 @@ func TestSplitEventuate(t *testing.T) {
 			awaitState(ctx, t, api, approved, "CANCELLED", "")
 			send(ctx, "POST", "/orders/"+rejected+"/cancel", nil, http.StatusConflict)
 			send(ctx, "GET", "/orders/nope", nil, http.StatusNotFound)
+			resp, err := http.Get(s.url + "/composed/customers/" + c.CustomerID + "/orderhistory")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var composed struct{ Orders []struct{ OrderID string } }
+			json.NewDecoder(resp.Body).Decode(&composed)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || len(composed.Orders) != 2 || resp.Header.Get("X-Round-Trips") != "2" {
+				t.Errorf("composed order history: %d, %d orders, %q round trips; want 200, 2 orders, 2 round trips",
+					resp.StatusCode, len(composed.Orders), resp.Header.Get("X-Round-Trips"))
+			}
 			a, _ = send(ctx, "GET", "/customers/"+c.CustomerID+"/orderhistory", nil, http.StatusOK)
 			var h struct {
 				Orders map[string]struct{ State string }

@@ -23,6 +23,9 @@ import (
 type Proxy struct {
 	services map[string]*httputil.ReverseProxy
 	log      *slog.Logger
+	// composer composes the order history from the services' query APIs
+	// over HTTP; nil without the order and customer services.
+	composer *Composer
 
 	mu    sync.Mutex
 	calls map[string]int // requests passed on, per service
@@ -57,6 +60,20 @@ func NewProxy(log *slog.Logger, services ...Service) *Proxy {
 			})
 		}
 		p.services[s.Name] = rp
+	}
+	client := &http.Client{Transport: transport, Timeout: httpjson.Deadline}
+	var customers, orders *url.URL
+	for _, s := range services {
+		switch s.Name {
+		case "customer":
+			customers = s.URL
+		case "order":
+			orders = s.URL
+		}
+	}
+	if customers != nil && orders != nil {
+		p.composer = &Composer{Customers: remoteCustomers{remote{"customer", customers, client}},
+			Orders: remoteOrders{remote{"order", orders, client}}}
 	}
 	return p
 }
@@ -100,6 +117,17 @@ func (p *Proxy) Handler() http.Handler {
 			p.mu.Unlock()
 			rp.ServeHTTP(w, r)
 		}))
+	}
+	if p.composer != nil {
+		// API composition: two real round trips, counted in X-Round-Trips.
+		mux.Handle("GET /composed/customers/{id}/orderhistory", httpjson.Handle(p.log,
+			func(w http.ResponseWriter, r *http.Request) error {
+				err := p.composer.getComposedHistory(w, r)
+				if u := (*unavailableError)(nil); errors.As(err, &u) {
+					return httpjson.Errorf(http.StatusServiceUnavailable, "%s", u.Error())
+				}
+				return err
+			}))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok", "module": "gateway"})

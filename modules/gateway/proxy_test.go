@@ -51,6 +51,17 @@ func TestProxy(t *testing.T) {
 		t.Fatalf("GET /customers/c1 with the customer service down: %d %+v", resp.StatusCode, e)
 	}
 
+	resp, err = http.Get(gw.URL + "/composed/customers/c1/orderhistory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Error = ""
+	json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(e.Error, "the customer service is unavailable") {
+		t.Fatalf("composed order history with the customer service down: %d %+v", resp.StatusCode, e)
+	}
+
 	resp, err = http.Get(gw.URL + "/gateway/calls")
 	if err != nil {
 		t.Fatal(err)

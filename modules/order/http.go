@@ -84,7 +84,13 @@ func response(o contract.Order) orderResponse {
 }
 
 func (m *Module) getOrders(w http.ResponseWriter, r *http.Request) error {
-	os, err := m.Orders(r.Context())
+	var os []contract.Order
+	var err error
+	if customer := r.URL.Query().Get("customerId"); customer != "" {
+		os, err = m.FindOrders(r.Context(), contract.Filter{CustomerID: customer})
+	} else {
+		os, err = m.Orders(r.Context())
+	}
 	if err != nil {
 		return err
 	}

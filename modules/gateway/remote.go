@@ -1,0 +1,166 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	customercontract "sagalab/modules/customer/contract"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/shared/money"
+)
+
+// The services' query APIs over HTTP, for the composer of a gateway in
+// front of services in other processes: each call is a real round trip.
+
+// unavailableError is a service that did not answer.
+type unavailableError struct {
+	service string
+	err     error
+}
+
+func (e *unavailableError) Error() string {
+	return fmt.Sprintf("the %s service is unavailable: %v", e.service, unwrapURLError(e.err))
+}
+
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// errNotOverHTTP is a query the services do not offer over HTTP.
+var errNotOverHTTP = errors.New("not offered over HTTP")
+
+// remote calls one service's HTTP API.
+type remote struct {
+	name   string
+	base   *url.URL
+	client *http.Client
+}
+
+// get decodes the answer to GET path into v. It returns notFound for a
+// 404 and an *unavailableError when the service does not answer.
+func (r remote) get(ctx context.Context, path string, query url.Values, v any, notFound error) error {
+	u := r.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("ask the %s service: %w", r.name, err)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return &unavailableError{service: r.name, err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	switch {
+	case err != nil:
+		return &unavailableError{service: r.name, err: err}
+	case resp.StatusCode == http.StatusNotFound && notFound != nil:
+		return notFound
+	case resp.StatusCode != http.StatusOK:
+		return &unavailableError{service: r.name, err: fmt.Errorf("GET %s: %s", path, resp.Status)}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("read the %s service's answer to GET %s: %w", r.name, path, err)
+	}
+	return nil
+}
+
+// remoteCustomers is the Customer service's query API over HTTP.
+type remoteCustomers struct{ remote }
+
+var _ customercontract.Queries = remoteCustomers{}
+
+// customerJSON is a customer as the Customer service's API gives it.
+type customerJSON struct {
+	ID              string       `json:"customerId"`
+	Name            string       `json:"name"`
+	CreditLimit     money.Amount `json:"creditLimit"`
+	AvailableCredit money.Amount `json:"availableCredit"`
+}
+
+func (c customerJSON) contract() customercontract.Customer {
+	return customercontract.Customer{ID: c.ID, Name: c.Name, CreditLimit: c.CreditLimit.Amount,
+		AvailableCredit: c.AvailableCredit.Amount}
+}
+
+func (r remoteCustomers) Customer(ctx context.Context, id string) (customercontract.Customer, error) {
+	var c customerJSON
+	err := r.get(ctx, "/customers/"+url.PathEscape(id), nil, &c, customercontract.ErrNotFound)
+	return c.contract(), err
+}
+
+func (r remoteCustomers) Customers(ctx context.Context) ([]customercontract.Customer, error) {
+	var all struct{ Customers []customerJSON }
+	if err := r.get(ctx, "/customers", nil, &all, nil); err != nil {
+		return nil, err
+	}
+	out := make([]customercontract.Customer, len(all.Customers))
+	for i, c := range all.Customers {
+		out[i] = c.contract()
+	}
+	return out, nil
+}
+
+func (r remoteCustomers) CustomersCreatedAfter(context.Context, time.Time) ([]customercontract.Customer, error) {
+	return nil, fmt.Errorf("customers created after a time: %w", errNotOverHTTP)
+}
+
+// remoteOrders is the Order service's query API over HTTP.
+type remoteOrders struct{ remote }
+
+var _ ordercontract.Queries = remoteOrders{}
+
+// orderJSON is an order as the Order service's API gives it.
+type orderJSON struct {
+	ID              string              `json:"orderId"`
+	CustomerID      string              `json:"customerId"`
+	OrderTotal      money.Amount        `json:"orderTotal"`
+	State           ordercontract.State `json:"orderState"`
+	RejectionReason *string             `json:"rejectionReason"`
+	SagaMode        string              `json:"sagaMode"`
+}
+
+func (o orderJSON) contract() ordercontract.Order {
+	out := ordercontract.Order{ID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal.Amount, State: o.State,
+		SagaMode: ordercontract.SagaMode(o.SagaMode)}
+	if o.RejectionReason != nil {
+		out.RejectionReason = *o.RejectionReason
+	}
+	return out
+}
+
+func (r remoteOrders) Order(ctx context.Context, id string) (ordercontract.Order, error) {
+	var o orderJSON
+	err := r.get(ctx, "/orders/"+url.PathEscape(id), nil, &o, ordercontract.ErrNotFound)
+	return o.contract(), err
+}
+
+func (r remoteOrders) Orders(ctx context.Context) ([]ordercontract.Order, error) {
+	return r.FindOrders(ctx, ordercontract.Filter{})
+}
+
+// FindOrders asks the Order service for a customer's orders (or all) and
+// keeps those f selects.
+func (r remoteOrders) FindOrders(ctx context.Context, f ordercontract.Filter) ([]ordercontract.Order, error) {
+	q := url.Values{}
+	if f.CustomerID != "" {
+		q.Set("customerId", f.CustomerID)
+	}
+	var all struct{ Orders []orderJSON }
+	if err := r.get(ctx, "/orders", q, &all, nil); err != nil {
+		return nil, err
+	}
+	out := make([]ordercontract.Order, 0, len(all.Orders))
+	for _, o := range all.Orders {
+		out = append(out, o.contract())
+	}
+	return slices.DeleteFunc(out, func(o ordercontract.Order) bool {
+		return (f.CustomerID != "" && o.CustomerID != f.CustomerID) || (f.State != "" && o.State != f.State) ||
+			o.OrderTotal <= f.MoreThan
+	}), nil
+}
