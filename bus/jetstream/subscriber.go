@@ -81,11 +81,11 @@ func (s *subscriber) deliver(ctx context.Context, it jetstream.MessagesContext, 
 	for {
 		m, err := it.Next()
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || s.stopped(ctx) {
 				return
 			}
 			s.t.cfg.Logger.Debug("JetStream subscription", "consumer", s.consumer, "error", err)
-			continue
+			continue // a missed heartbeat, a reconnection: the iterator goes on
 		}
 		if s.stopped(ctx) {
 			_ = m.Nak() // for the next start, at once

@@ -100,7 +100,10 @@ var _ bus.Backlogger = (*Transport)(nil)
 // while a new cluster elects its leader.
 func New(ctx context.Context, cfg Config) (*Transport, error) {
 	cfg.setDefaults()
-	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	// A broker not up yet is waited for, as a leader election is (see
+	// ensureStream): modules may start before it.
+	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true)}
 	url := cfg.URL
 	switch {
 	case cfg.InProcess != nil:
@@ -152,7 +155,8 @@ func (t *Transport) ensureStream(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		t.cfg.Logger.Info("waiting for JetStream to create the stream", "stream", cfg.Name, "error", err)
+		t.cfg.Logger.Warn("waiting for the broker (not up yet, or a new cluster electing its leader)",
+			"broker", t.cfg.URL, "stream", cfg.Name, "error", err)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
