@@ -37,19 +37,18 @@ type distFlags struct {
 
 func (d *distFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&d.module, "module", "", "run one module as its own process: order, customer, history or gateway "+
-		"(needs --broker, except the gateway)")
-	fl.StringVar(&d.broker, "broker", "", "NATS JetStream broker the module uses, nats://HOST:PORT[,nats://…]")
+	fl.StringVar(&d.module, "module", "", "run one module alone: order, customer, history (with --broker) or gateway")
+	fl.StringVar(&d.broker, "broker", "", "the module's NATS JetStream broker, nats://HOST:PORT[,nats://…]")
 	fl.BoolVar(&d.split, "split", false, "start a broker and one process per module, with the gateway on --addr")
 	fl.StringVar(&d.brokerAddr, "broker-addr", "127.0.0.1:4222", "with --split: where the embedded broker listens")
-	fl.IntVar(&d.replicas, "replicas", 1, "how many brokers of a cluster keep each message (1 or 3)")
+	fl.IntVar(&d.replicas, "replicas", 1, "how many brokers of a cluster keep each message: 1 or 3")
 	fl.StringVar(&d.services, "services", "order=http://127.0.0.1:8081,customer=http://127.0.0.1:8082,"+
 		"history=http://127.0.0.1:8083", "with --module gateway: where each module's HTTP API is")
 	fl.DurationVar(&d.restart, "restart-after", 250*time.Millisecond,
 		"with --split: how long a module that died stays down before it is started again "+
 			"(doubling, up to a minute, while it keeps dying)")
-	fl.DurationVar(&d.ackWait, "ack-wait", 5*time.Second,
-		"how long the broker waits for a module to acknowledge a message before delivering it again")
+	fl.DurationVar(&d.ackWait, "ack-wait", 5*time.Second, "how long a message may go unacknowledged before "+
+		"the broker delivers it again")
 }
 
 // active reports whether serve runs modules as separate processes.
