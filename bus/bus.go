@@ -18,6 +18,7 @@
 //	outbox.go              where a module's messages are written
 //	relay.go, acks.go      how committed rows are published, and when they are done
 //	transport*.go          the seam to the pub/sub or broker, and the GoChannel transport
+//	                       (bus/jetstream is the NATS JetStream one)
 //	consumer.go, inbox.go  typed handlers, and the inbox transaction that runs them
 //	router.go              the Watermill router's middleware
 //	controls.go, gate.go   hold and release relays, pause, resume and quiesce consumers

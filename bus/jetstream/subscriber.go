@@ -76,7 +76,9 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 }
 
 // deliver hands the iterator's messages to out, one at a time, until it
-// ends. What it holds when it ends is given back to JetStream.
+// ends. A message taken once the subscription is stopping is given back
+// (nak) at once; those still in the iterator's buffer come again after the
+// ack wait.
 func (s *subscriber) deliver(ctx context.Context, it jetstream.MessagesContext, out chan<- *message.Message) {
 	for {
 		m, err := it.Next()
@@ -89,7 +91,7 @@ func (s *subscriber) deliver(ctx context.Context, it jetstream.MessagesContext, 
 		}
 		if s.stopped(ctx) {
 			_ = m.Nak() // for the next start, at once
-			continue    // the drained iterator ends after its buffer
+			continue    // the stopped iterator ends soon
 		}
 		wm := toWatermill(m)
 		wctx, cancel := context.WithCancel(ctx)
