@@ -63,7 +63,7 @@ func startSplitOn(t *testing.T, bin, data string, flags ...string) *splitProcess
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() {
-		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Process.Signal(syscall.SIGTERM) // fails if stopped already
 		select {
 		case <-s.exited:
 		case <-time.After(20 * time.Second):
@@ -76,6 +76,32 @@ func startSplitOn(t *testing.T, bin, data string, flags ...string) *splitProcess
 	})
 	s.waitUp(context.Background(), "order", "customer", "history")
 	return s
+}
+
+// stop sends SIGTERM and checks that the supervisor stops every module
+// and exits cleanly.
+func (s *splitProcess) stop() {
+	s.t.Helper()
+	var children []int
+	for _, m := range []string{"order", "customer", "history"} {
+		children = append(children, s.pid(m))
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		s.t.Fatalf("serve --split still runs 15s after SIGTERM\n%s", s.output())
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		s.t.Errorf("serve --split exited with status %d after SIGTERM", code)
+	}
+	for _, pid := range children {
+		if err := syscall.Kill(pid, 0); err == nil {
+			s.t.Errorf("module process %d still runs after its supervisor stopped", pid)
+		}
+	}
 }
 
 func (s *splitProcess) output() string {
@@ -193,6 +219,7 @@ func TestSplitEventuate(t *testing.T) {
 			}
 		})
 	}
+	s.stop()
 }
 
 // awaitState polls an order through the API until it is in state (with
