@@ -13,14 +13,14 @@ import (
 // pausedSession runs one order of 12.34 against a credit of 15.00 in a
 // session on the wall clock (as the demo does) with module down for pause
 // from the start. Settle, not polling, decides when the run is over.
-func pausedSession(t *testing.T, cfg system.Config, module string, pause time.Duration) (*Session, string, string, []string) {
+func pausedSession(t *testing.T, cfg system.Config, clock *Clock, module string, pause time.Duration) (*Session, string, string, []string) {
 	t.Helper()
 	cfg.DataDir = t.TempDir()
 	cfg.Faults.Pauses = map[string]time.Duration{module: pause}
 	var back []string
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := NewSession(ctx, cfg, SessionOptions{Returned: func(m string, d time.Duration) error {
+	s, err := NewSession(ctx, cfg, SessionOptions{Clock: clock, Returned: func(m string, d time.Duration) error {
 		if d != pause {
 			t.Errorf("%s back after %s, want %s", m, d, pause)
 		}
@@ -55,7 +55,7 @@ func TestSettleWaitsForPausedModule(t *testing.T) {
 	for _, mode := range modes {
 		for _, module := range system.Participants {
 			t.Run(string(mode)+"/"+module, func(t *testing.T) {
-				s, c, id, back := pausedSession(t, system.Config{SagaMode: mode}, module, 100*time.Millisecond)
+				s, c, id, back := pausedSession(t, system.Config{SagaMode: mode}, nil, module, 100*time.Millisecond)
 				ctx := context.Background()
 				o, err := s.Order(ctx, id)
 				if err != nil {
@@ -89,8 +89,10 @@ func TestPauseLongerThanSagaTimeout(t *testing.T) {
 	for _, mode := range modes {
 		for _, module := range []string{"customer", "order"} {
 			t.Run(string(mode)+"/"+module, func(t *testing.T) {
-				cfg := system.Config{SagaMode: mode, SagaTimeout: 50 * time.Millisecond}
-				s, c, id, _ := pausedSession(t, cfg, module, 200*time.Millisecond)
+				// On the session's clock: the pause outlasts the timeout by
+				// construction, not by a race between wall-clock timers.
+				cfg := system.Config{SagaMode: mode, SagaTimeout: 30 * time.Second}
+				s, c, id, _ := pausedSession(t, cfg, NewClock(time.Now()), module, time.Minute)
 				ctx := context.Background()
 				o, err := s.Order(ctx, id)
 				if err != nil {
