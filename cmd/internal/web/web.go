@@ -80,6 +80,10 @@ func Routes(mux *http.ServeMux, sys *system.System, b *Broadcaster, log *slog.Lo
 // events streams b's updates to one page as Server-Sent Events.
 func events(b *Broadcaster) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Subscribe before the page sees the stream open, so nothing that
+		// happens once it has is missed.
+		updates, cancel := b.Subscribe()
+		defer cancel()
 		rc := http.NewResponseController(w)
 		rc.SetWriteDeadline(time.Time{}) //nolint:errcheck // a stream outlives the server's write timeout
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -89,8 +93,6 @@ func events(b *Broadcaster) http.Handler {
 		if rc.Flush() != nil {
 			return
 		}
-		updates, cancel := b.Subscribe()
-		defer cancel()
 		tick := time.NewTicker(heartbeat)
 		defer tick.Stop()
 		for {

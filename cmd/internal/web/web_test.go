@@ -83,7 +83,13 @@ func TestPageRoutes(t *testing.T) {
 			t.Errorf("GET /web/assets/%s = %d", a, code)
 		}
 	}
-	resp, err := http.Get(srv.URL + "/web/events")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel() // a missed event fails the test instead of hanging it
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/web/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
