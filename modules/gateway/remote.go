@@ -9,30 +9,30 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/queries"
 )
 
 // The services' query APIs over HTTP, for the composer of a gateway in
 // front of services in other processes: each call is a real round trip.
 
-// unavailableError is a service that did not answer.
-type unavailableError struct {
-	service string
-	err     error
+// UnavailableError is a service that did not answer, or answered with an
+// error the gateway cannot pass on.
+type UnavailableError struct {
+	Service string
+	Err     error
 }
 
-func (e *unavailableError) Error() string {
-	return fmt.Sprintf("the %s service is unavailable: %v", e.service, unwrapURLError(e.err))
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("the %s service is unavailable: %v", e.Service, unwrapURLError(e.Err))
 }
 
-func (e *unavailableError) Unwrap() error { return e.err }
-
-// errNotOverHTTP is a query the services do not offer over HTTP.
-var errNotOverHTTP = errors.New("not offered over HTTP")
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // remote calls one service's HTTP API.
 type remote struct {
@@ -41,33 +41,63 @@ type remote struct {
 	client *http.Client
 }
 
+// errNowhere is a service whose address the gateway was not given.
+var errNowhere = errors.New("the gateway does not know where it is")
+
 // get decodes the answer to GET path into v. It returns notFound for a
-// 404 and an *unavailableError when the service does not answer.
+// 404 and an *UnavailableError when the service does not answer, or
+// answers another status than 200.
 func (r remote) get(ctx context.Context, path string, query url.Values, v any, notFound error) error {
-	u := r.base.JoinPath(path)
-	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fmt.Errorf("ask the %s service: %w", r.name, err)
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return &unavailableError{service: r.name, err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	status, body, err := r.do(ctx, path, query)
 	switch {
 	case err != nil:
-		return &unavailableError{service: r.name, err: err}
-	case resp.StatusCode == http.StatusNotFound && notFound != nil:
+		return err
+	case status == http.StatusNotFound && notFound != nil:
 		return notFound
-	case resp.StatusCode != http.StatusOK:
-		return &unavailableError{service: r.name, err: fmt.Errorf("GET %s: %s", path, resp.Status)}
+	case status != http.StatusOK:
+		return &UnavailableError{Service: r.name, Err: fmt.Errorf("GET %s: %d %s", path, status, http.StatusText(status))}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("read the %s service's answer to GET %s: %w", r.name, path, err)
 	}
 	return nil
+}
+
+// getStatus decodes the answer to GET path into v, whatever its status,
+// and returns the status.
+func (r remote) getStatus(ctx context.Context, path string, v any) (int, error) {
+	status, body, err := r.do(ctx, path, nil)
+	if err != nil {
+		return 0, err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return status, &UnavailableError{Service: r.name, Err: fmt.Errorf("GET %s: %d, not JSON", path, status)}
+	}
+	return status, nil
+}
+
+// do sends GET path?query and reads the answer. It returns an
+// *UnavailableError when the service does not answer.
+func (r remote) do(ctx context.Context, path string, query url.Values) (int, []byte, error) {
+	if r.base == nil {
+		return 0, nil, &UnavailableError{Service: r.name, Err: errNowhere}
+	}
+	u := r.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("ask the %s service: %w", r.name, err)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return 0, nil, &UnavailableError{Service: r.name, Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, &UnavailableError{Service: r.name, Err: err}
+	}
+	return resp.StatusCode, body, nil
 }
 
 // remoteCustomers is the Customer service's query API over HTTP.
@@ -106,8 +136,32 @@ func (r remoteCustomers) Customers(ctx context.Context) ([]customercontract.Cust
 	return out, nil
 }
 
-func (r remoteCustomers) CustomersCreatedAfter(context.Context, time.Time) ([]customercontract.Customer, error) {
-	return nil, fmt.Errorf("customers created after a time: %w", errNotOverHTTP)
+// CustomersCreatedAfter asks the Customer service's internal query API
+// (the contract's query, over HTTP).
+func (r remoteCustomers) CustomersCreatedAfter(ctx context.Context, after time.Time) ([]customercontract.Customer, error) {
+	var all struct{ Customers []customercontract.Customer }
+	q := url.Values{"createdAfter": {after.UTC().Format(time.RFC3339Nano)}}
+	if err := r.get(ctx, "/internal/customers", q, &all, nil); err != nil {
+		return nil, err
+	}
+	return all.Customers, nil
+}
+
+// remoteView is the History service's view, asked the valuable-customers
+// query over HTTP.
+type remoteView struct{ remote }
+
+var _ View = remoteView{}
+
+func (r remoteView) ValuableCustomers(ctx context.Context, q queries.ValuableCustomers) ([]queries.ValuableCustomer, queries.Stats, error) {
+	var a struct {
+		Rows  []queries.ValuableCustomer
+		Stats queries.Stats
+	}
+	v := url.Values{"createdAfter": {q.CreatedAfter.UTC().Format(time.RFC3339Nano)}, "state": {string(q.State)},
+		"moreThanCents": {strconv.FormatInt(int64(q.MoreThan), 10)}}
+	err := r.get(ctx, "/internal/valuable-customers", v, &a, nil)
+	return a.Rows, a.Stats, err
 }
 
 // remoteOrders is the Order service's query API over HTTP.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -57,9 +58,11 @@ type DeadLetterResultJSON struct {
 // if the client leaves.
 const retryTimeout = 20 * time.Second
 
-func (s *System) deadLetterRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /dead-letters", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
-		list, err := s.Bus.DeadLetters(r.Context())
+// deadLetterRoutes serves the dead letters of b's consumers: list, show,
+// retry and drop.
+func deadLetterRoutes(mux *http.ServeMux, log *slog.Logger, b *bus.Bus) {
+	mux.Handle("GET /dead-letters", httpjson.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		list, err := b.DeadLetters(r.Context())
 		if err != nil {
 			return err
 		}
@@ -70,26 +73,26 @@ func (s *System) deadLetterRoutes(mux *http.ServeMux) {
 		httpjson.Write(w, http.StatusOK, out)
 		return nil
 	}))
-	mux.Handle("GET /dead-letters/{consumer}/{id}", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
-		dl, err := s.Bus.DeadLetter(r.Context(), r.PathValue("consumer"), r.PathValue("id"))
+	mux.Handle("GET /dead-letters/{consumer}/{id}", httpjson.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		dl, err := b.DeadLetter(r.Context(), r.PathValue("consumer"), r.PathValue("id"))
 		if err != nil {
 			return deadLetterError(err)
 		}
 		httpjson.Write(w, http.StatusOK, DeadLetterJSONOf(dl))
 		return nil
 	}))
-	mux.Handle("POST /dead-letters/{consumer}/{id}/retry", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("POST /dead-letters/{consumer}/{id}/retry", httpjson.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), retryTimeout)
 		defer cancel()
-		dl, err := s.Bus.RetryDeadLetter(ctx, r.PathValue("consumer"), r.PathValue("id"))
+		dl, err := b.RetryDeadLetter(ctx, r.PathValue("consumer"), r.PathValue("id"))
 		if err != nil {
 			return deadLetterError(err)
 		}
 		httpjson.Write(w, http.StatusOK, DeadLetterResultJSON{Handled: true, DeadLetter: DeadLetterJSONOf(dl)})
 		return nil
 	}))
-	mux.Handle("DELETE /dead-letters/{consumer}/{id}", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
-		dl, err := s.Bus.DropDeadLetter(context.WithoutCancel(r.Context()), r.PathValue("consumer"), r.PathValue("id"))
+	mux.Handle("DELETE /dead-letters/{consumer}/{id}", httpjson.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		dl, err := b.DropDeadLetter(context.WithoutCancel(r.Context()), r.PathValue("consumer"), r.PathValue("id"))
 		if err != nil {
 			return deadLetterError(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"sagalab/modules/shared/httpjson"
 )
@@ -50,13 +49,7 @@ func (s *System) healthRoutes(mux *http.ServeMux) {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
-		reasons := s.Ready(r.Context())
-		if len(reasons) > 0 {
-			httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{
-				"error": "not ready: " + strings.Join(reasons, "; "), "reasons": reasons})
-			return nil
-		}
-		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ready", "reasons": []string{}})
+		writeReady(w, s.Ready(r.Context()))
 		return nil
 	}))
 }

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"sagalab/bus"
 	"sagalab/modules/customer"
-	"sagalab/modules/gateway"
 	"sagalab/modules/history"
 	"sagalab/modules/order"
 	"sagalab/modules/shared/httpjson"
@@ -36,6 +34,12 @@ type Module struct {
 	db     *storage.DB
 	routes func(mux *http.ServeMux)
 	close  func()
+
+	// What the module's part routes read (module_routes.go); nil for the
+	// modules that are not this one.
+	orders    *order.Module
+	customers *customer.Module
+	view      *history.View
 }
 
 // StartModule starts module name alone on cfg.DataDir, over the broker
@@ -92,6 +96,7 @@ func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err e
 		if err != nil {
 			return nil, err
 		}
+		m.orders = orders
 		m.routes = func(mux *http.ServeMux) { orders.Routes(mux, m.log) }
 		m.close = orders.Close
 		defer func() {
@@ -105,12 +110,14 @@ func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err e
 		}
 		customers := customer.New(customer.Config{DB: m.db, Bus: m.Bus, SnapshotEvery: cfg.SnapshotEvery,
 			Now: cfg.Now, Logger: cfg.Logger})
+		m.customers = customers
 		m.routes = func(mux *http.ServeMux) { customers.Routes(mux, m.log) }
 	case "history":
 		if m.db, err = open(history.FileName, history.Migrations()); err != nil {
 			return nil, err
 		}
 		view := history.New(history.Config{DB: m.db, Bus: m.Bus, Logger: cfg.Logger})
+		m.view = view
 		m.routes = func(mux *http.ServeMux) { view.Routes(mux, m.log) }
 	}
 	if err := m.Bus.Start(ctx); err != nil {
@@ -119,10 +126,12 @@ func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err e
 	return m, nil
 }
 
-// Handler serves the module's own HTTP API and GET /healthz.
+// Handler serves the module's own HTTP API, GET /healthz and what the
+// gateway composes the rest of the REST API from (module_routes.go).
 func (m *Module) Handler() http.Handler {
 	mux := http.NewServeMux()
 	m.routes(mux)
+	m.partRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "module": m.Name, "pid": os.Getpid()})
 	})
@@ -135,19 +144,4 @@ func (m *Module) Close() error {
 	m.close()
 	err := m.Bus.Close()
 	return errors.Join(err, m.db.Close(), m.lock.Unlock())
-}
-
-// Gateway serves the public REST API in front of modules that run as
-// processes of their own, at the base URLs services gives by module name.
-func Gateway(log *slog.Logger, services map[string]*url.URL) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	var list []gateway.Service
-	for _, name := range ModuleNames() {
-		if u, ok := services[name]; ok {
-			list = append(list, gateway.Service{Name: name, URL: u})
-		}
-	}
-	return gateway.NewProxy(log, list...).Handler()
 }

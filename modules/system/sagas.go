@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"time"
@@ -206,7 +207,13 @@ func (s *System) sagaRoutes(mux *http.ServeMux) {
 		httpjson.Write(w, http.StatusOK, rep.json())
 		return nil
 	}))
-	mux.Handle("GET /sagas", httpjson.Handle(s.log, func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("GET /sagas", unfinishedSagas(s.log, s.Orders))
+}
+
+// unfinishedSagas answers GET /sagas?stuck=D: the sagas not finished that
+// started at least D ago, oldest first.
+func unfinishedSagas(log *slog.Logger, orders *order.Module) http.Handler {
+	return httpjson.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		var stuck time.Duration
 		if v := r.URL.Query().Get("stuck"); v != "" {
 			var err error
@@ -214,7 +221,7 @@ func (s *System) sagaRoutes(mux *http.ServeMux) {
 				return httpjson.Errorf(http.StatusBadRequest, "stuck: %q is not a duration such as 10s", v)
 			}
 		}
-		list, err := s.Orders.Unfinished(r.Context(), stuck)
+		list, err := orders.Unfinished(r.Context(), stuck)
 		if err != nil {
 			return err
 		}
@@ -224,5 +231,5 @@ func (s *System) sagaRoutes(mux *http.ServeMux) {
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"sagas": out})
 		return nil
-	}))
+	})
 }

@@ -233,7 +233,7 @@ func (s *System) Handler() http.Handler {
 	s.Customers.Routes(mux, s.log)
 	s.Orders.Routes(mux, s.log)
 	s.sagaRoutes(mux)
-	s.deadLetterRoutes(mux)
+	deadLetterRoutes(mux, s.log, s.Bus)
 	s.History.Routes(mux, s.log)
 	s.Composer.Routes(mux, s.log)
 	s.viewRoutes(mux)
