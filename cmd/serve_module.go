@@ -18,6 +18,7 @@ import (
 
 	"sagalab/bus"
 	"sagalab/bus/jetstream"
+	"sagalab/cmd/internal/metrics"
 	"sagalab/modules/shared/httpjson"
 	"sagalab/modules/system"
 )
@@ -105,6 +106,7 @@ func serveModule(cmd *cobra.Command, cfg system.Config, d distFlags, addr string
 	out := cmd.OutOrStdout()
 	var handler http.Handler
 	closeAll := func() error { return nil }
+	mets := metrics.New(nil, cfg.Logger)
 	if d.module == "gateway" {
 		services, err := parseServices(d.services)
 		if err != nil {
@@ -121,6 +123,7 @@ func serveModule(cmd *cobra.Command, cfg system.Config, d distFlags, addr string
 			cfg.DataDir = filepath.Join(cfg.DataDir, d.module)
 		}
 		cfg.Transport = brokerTransport(d.broker, d.module, d.replicas, d.ackWait, cfg.Logger)
+		cfg.Observer = mets
 		m, err := system.StartModule(ctx, cfg, d.module)
 		if err != nil {
 			ln.Close()
@@ -135,8 +138,17 @@ func serveModule(cmd *cobra.Command, cfg system.Config, d distFlags, addr string
 			fmt.Fprintf(out, "  sagas      %s by default, timeout %s\n", cfg.SagaMode, cfg.SagaTimeout)
 		}
 	}
-	err = serveHTTP(ctx, out, ln, handler)
+	err = serveHTTP(ctx, out, ln, withMetrics(mets, handler))
 	return errors.Join(err, closeAll())
+}
+
+// withMetrics serves GET /metrics beside h (this process's: its HTTP
+// requests, its messages handled, the Go runtime) and counts h's requests.
+func withMetrics(m *metrics.Metrics, h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("/", h)
+	return m.Middleware(mux)
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"sagalab/bus/jetstream"
+	"sagalab/cmd/internal/metrics"
 	"sagalab/modules/system"
 )
 
@@ -82,7 +83,7 @@ func serveSplit(cmd *cobra.Command, cfg system.Config, d distFlags, addr string)
 		}()
 	}
 	fmt.Fprintf(out, "  gateway   http://%s (this process, pid %d): the REST API\n", ln.Addr(), os.Getpid())
-	handler := system.Gateway(cfg.Logger, services)
+	handler := withMetrics(metrics.New(nil, cfg.Logger), system.Gateway(cfg.Logger, services))
 	err = serveHTTP(ctx, out, ln, handler)
 	wg.Wait()
 	return err
