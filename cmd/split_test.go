@@ -310,6 +310,48 @@ func TestSplitCustomerKilled(t *testing.T) {
 	t.Logf("%d orders, %d cancelled; settled", len(l.orders), len(l.cancelled))
 }
 
+// kill -9 of the Order service's process, then of the History service's,
+// under load: the gateway answers 503 for the module while the others
+// carry on, the supervisor starts it again, and then every accepted order
+// settles, credit is exact and the view converges.
+func TestSplitOrderAndHistoryKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds sagalab and kills its processes under load")
+	}
+	bin := buildSagalab(t)
+	for i, module := range []string{"order", "history"} {
+		t.Run(module, func(t *testing.T) {
+			s := startSplit(t, bin, "--saga-timeout", "1h")
+			ctx := t.Context()
+			api := newAPIClient(s.url)
+			defer api.close()
+			rng := rand.New(rand.NewPCG(5, uint64(i)))
+			l := newLedger()
+			for range 4 {
+				if err := createCustomer(ctx, t, l, rng, strictSender(t, api)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			victim := s.pid(module)
+			load := &loadCycle{t: t, api: api, ledger: l, seed: 13 + uint64(i), killAfter: 120}
+			load.run(ctx, 4, func() {
+				if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+					t.Fatalf("kill -9 the %s module (pid %d): %v", module, victim, err)
+				}
+			})
+			if t.Failed() {
+				t.Fatal("the load found the errors above")
+			}
+			s.waitUp(ctx, module)
+			if s.pid(module) == victim {
+				t.Fatalf("the supervisor did not start the %s module again\n%s", module, s.output())
+			}
+			l.settle(ctx, t, api, settleDeadline(t))
+			t.Logf("%d orders, %d cancelled; settled", len(l.orders), len(l.cancelled))
+		})
+	}
+}
+
 // kill -9 of the whole group (supervisor, broker, every module) under
 // load, then `serve --split` again on the same data: nothing accepted is
 // lost, every saga settles, credit is exact, the view converges.
