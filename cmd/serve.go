@@ -51,9 +51,11 @@ The monolith serves its API, request logs and /metrics (HTTP and Go runtime); th
 With --split each module runs as its own process on a NATS JetStream broker that
 serve starts in this process: order, customer and history are child processes
 ("sagalab serve --module NAME …"), restarted when they die, and this process is the
-API gateway on --addr, passing each request of the REST API to the module that owns it.
-A module that is down answers 503 through the gateway; the others carry on. Run the
-pieces on several machines with "sagalab broker" and "sagalab serve --module NAME".`,
+API gateway on --addr: it serves the same REST API, passing each request to the module
+that owns it and composing what spans modules from their own HTTP APIs. A module that
+is down answers 503 through the gateway; the others carry on. Each module serves its
+own /metrics on its address. Run the pieces on several machines with "sagalab broker"
+and "sagalab serve --module NAME".`,
 		Example: `  sagalab serve
   sagalab serve --addr 127.0.0.1:9090 --data /tmp/store --saga orchestration
   sagalab serve --arch monolith --data /tmp/monolith
