@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sagalab/cmd/internal/load"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/money"
 	"sagalab/modules/shared/queries"
@@ -62,112 +61,6 @@ CQRS view catch up, then answer the slides' "recent, valuable customers" query
 	q.Flags().DurationVar(&latency, "call-latency", 200*time.Microsecond, "simulated latency of each call across a service boundary")
 	cmd.AddCommand(q, newBenchSagas(), newBenchCompare())
 	return cmd
-}
-
-func newBenchSagas() *cobra.Command {
-	var flags systemFlags
-	var l load.Config
-	var both bool
-	cmd := &cobra.Command{
-		Use:   "sagas",
-		Short: "Measure Create Order sagas per second, end to end",
-		Long: `Place many orders of 1.00 at once from concurrent clients, each one a real Create Order
-saga (every step a committed SQLite transaction with its outbox and inbox rows), and time
-them until every saga has ended. --both runs choreography and orchestration in turn.
---arch monolith measures the baseline instead: the same orders, each one ACID transaction
-on one SQLite file (store.db).`,
-		Example: `  sagalab bench sagas
-  sagalab bench sagas --sagas 20000 --clients 64 --both --sync full
-  sagalab bench sagas --arch monolith --sync full`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			defer flags.broker.close()
-			if l.Sagas < 1 || l.Clients < 1 || l.Customers < 1 {
-				return fmt.Errorf("--sagas, --clients and --customers must be at least 1")
-			}
-			cfg, err := flags.config()
-			if err != nil {
-				return err
-			}
-			if cfg.Architecture == system.Monolith {
-				return withTempDir(cfg, func(cfg system.Config, _ bool) error {
-					return benchMonolith(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, l)
-				})
-			}
-			modes := []ordercontract.SagaMode{cfg.SagaMode}
-			if both {
-				modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%d sagas from %d clients over %d customers, synchronous=%s, bus %s\n",
-				l.Sagas, l.Clients, l.Customers, cfg.Synchronous, busName(cfg))
-			for _, mode := range modes {
-				cfg.SagaMode = mode
-				err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
-					return benchSagas(cmd.Context(), out, cmd.ErrOrStderr(), cfg, l)
-				})
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	flags.register(cmd, "")
-	cmd.Flags().IntVar(&l.Sagas, "sagas", 5000, "orders to place, each a saga")
-	cmd.Flags().IntVar(&l.Clients, "clients", 32, "clients placing orders at the same time")
-	cmd.Flags().IntVar(&l.Customers, "customers", 100, "customers the orders are spread over")
-	cmd.Flags().BoolVar(&both, "both", false, "run choreography and orchestration in turn")
-	return cmd
-}
-
-func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l load.Config) error {
-	sys, err := system.Start(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
-	customers, err := load.Prepare(ctx, sys, l)
-	if err != nil {
-		return err
-	}
-	bar := newProgress(errOut, string(cfg.SagaMode), l.Sagas)
-	l.Progress = func() { bar.add(1) }
-	res, err := load.Run(ctx, sys, l, customers)
-	bar.finish()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%-14s %8.0f sagas/s  (%d sagas in %s)\n", cfg.SagaMode, res.PerSecond(), res.Sagas,
-		res.Elapsed.Round(time.Millisecond))
-	return nil
-}
-
-// benchMonolith measures the monolith baseline under the load of bench
-// sagas.
-func benchMonolith(ctx context.Context, out, errOut io.Writer, cfg system.Config, l load.Config) error {
-	m, err := system.StartMonolith(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	customers, err := load.PrepareMonolith(ctx, m, l)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%d orders from %d clients over %d customers, synchronous=%s\n",
-		l.Sagas, l.Clients, l.Customers, cfg.Synchronous)
-	before := m.Store.Commits()
-	bar := newProgress(errOut, "monolith", l.Sagas)
-	l.Progress = func() { bar.add(1) }
-	res, err := load.RunMonolith(ctx, m, l, customers)
-	bar.finish()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%-14s %8.0f orders/s (%d orders in %s, %.1f commits per order)\n", "monolith", res.PerSecond(),
-		res.Sagas, res.Elapsed.Round(time.Millisecond), float64(m.Store.Commits()-before)/float64(res.Sagas))
-	return nil
 }
 
 func benchQueries(ctx context.Context, out, errOut io.Writer, cfg system.Config, customers, orders, runs int) error {

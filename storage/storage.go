@@ -59,6 +59,8 @@ type DB struct {
 	swap  sync.RWMutex
 	write *sql.DB // nil when opened read-only
 	read  atomic.Pointer[sql.DB]
+	// transactions and commits are counted for Stats.
+	transactions, commits atomic.Int64
 }
 
 // Open opens (creating it if needed) the SQLite file at path and applies the
@@ -195,6 +197,8 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit on %s: %w", filepath.Base(db.path), err)
 	}
+	db.commits.Add(1)
+	db.transactions.Add(1)
 	tx.committed()
 	return nil
 }

@@ -41,6 +41,9 @@ type Config struct {
 	NewMessageID func() string    // ids of the commands sagas send; random UUIDs by default
 	Now          func() time.Time // time.Now by default
 	Logger       *slog.Logger
+	// Finished, if set, is told after the commit that moves an order to
+	// its final state (APPROVED or REJECTED): for measuring sagas.
+	Finished func(orderID string, state contract.State)
 }
 
 // Module is the Order service.
@@ -317,6 +320,9 @@ func (m *Module) finish(ctx context.Context, tx *bus.Tx, cause *bus.Envelope, id
 		change += " (" + reason + ")"
 	}
 	tx.Note("%s", change)
+	if m.cfg.Finished != nil {
+		tx.OnCommit(func() { m.cfg.Finished(o.ID, to) })
+	}
 	msg := bus.Message{Topic: contract.EventsTopic, CorrelationID: o.ID, Effect: change}
 	if cause != nil {
 		msg = cause.Caused(contract.EventsTopic, "", nil)

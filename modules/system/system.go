@@ -41,6 +41,9 @@ type Config struct {
 	Faults Faults
 	// Observer sees every message a consumer handles.
 	Observer bus.Observer
+	// OrderFinished, if set, is told after the commit that moves an order
+	// to its final state: for measuring sagas end to end.
+	OrderFinished func(orderID string, state ordercontract.State)
 	// HoldDelivery starts the system with its relays held (see bus.Hold).
 	HoldDelivery bool
 	// Paused names modules whose consumers start paused (down) until
@@ -180,7 +183,8 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	s.Customers = customer.New(customer.Config{DB: customerDB, Bus: s.Bus, SnapshotEvery: cfg.SnapshotEvery,
 		NewID: newID("customer"), Now: cfg.Now, Logger: cfg.Logger})
 	s.Orders, err = order.New(order.Config{DB: orderDB, Bus: s.Bus, DefaultMode: cfg.SagaMode,
-		SagaTimeout: cfg.SagaTimeout, NewID: newID("order"), NewMessageID: newID("message"), Now: cfg.Now, Logger: cfg.Logger})
+		SagaTimeout: cfg.SagaTimeout, NewID: newID("order"), NewMessageID: newID("message"), Now: cfg.Now, Logger: cfg.Logger,
+		Finished: cfg.OrderFinished})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
@@ -19,7 +20,7 @@ func BenchmarkCreateOrderSaga(b *testing.B) {
 		for _, sync := range []storage.Synchronous{storage.SyncNormal, storage.SyncFull} {
 			b.Run(fmt.Sprintf("%s/sync=%s", mode, sync), func(b *testing.B) {
 				ctx := context.Background()
-				s, err := system.Start(ctx, system.Config{DataDir: b.TempDir(), SagaMode: mode, Synchronous: sync})
+				s, t, err := Start(ctx, system.Config{DataDir: b.TempDir(), SagaMode: mode, Synchronous: sync})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -30,12 +31,15 @@ func BenchmarkCreateOrderSaga(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
-				res, err := Run(ctx, s, l, customers)
+				res, err := Run(ctx, s, t, l, customers)
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
 				b.ReportMetric(res.PerSecond(), "sagas/s")
+				b.ReportMetric(float64(res.Percentile(0.99))/float64(time.Millisecond), "p99-ms")
+				sum := res.Summary(string(mode))
+				b.ReportMetric(sum.Commits(), "commits/saga")
 			})
 		}
 	}

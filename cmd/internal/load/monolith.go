@@ -3,11 +3,13 @@ package load
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
+	"sagalab/storage"
 )
 
 // PrepareMonolith creates on the monolith the customers a load spreads its
@@ -24,32 +26,31 @@ func PrepareMonolith(ctx context.Context, m *system.MonolithSystem, l Config) ([
 	return ids, nil
 }
 
-// RunMonolith places l.Sagas orders of 1.00 from l.Clients concurrent
-// clients across customers, each one ACID transaction: the monolith
-// baseline the sagas are measured against, under the load Run puts on
-// them. Every order is final when its call returns.
+// RunMonolith places l.Sagas orders of 1.00 across customers, as Run does,
+// each one ACID transaction: the monolith baseline the sagas are measured
+// against, under the load Run puts on them. Every order is final when its
+// call returns, so its latency is the call's.
 func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, customers []string) (Result, error) {
-	clients := max(l.Clients, 1)
+	before := m.Store.Commits()
+	var mu sync.Mutex
+	took := make([]time.Duration, 0, l.Sagas)
 	started := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for w := range clients {
-		wg.Go(func() {
-			for i := w; i < l.Sagas; i += clients {
-				if _, err := m.Store.PlaceOrder(ctx, customers[i%len(customers)], money.Money(100)); err != nil {
-					errs <- err
-					return
-				}
-				if l.Progress != nil {
-					l.Progress()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	err := place(ctx, l, func(i int, due time.Time) error {
+		if _, err := m.Store.PlaceOrder(ctx, customers[i%len(customers)], money.Money(100)); err != nil {
+			return err
+		}
+		d := time.Since(due)
+		mu.Lock()
+		took = append(took, d)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
 		return Result{}, err
 	}
-	return Result{Sagas: l.Sagas, Elapsed: time.Since(started)}, nil
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), Latencies: took}
+	slices.Sort(res.Latencies)
+	commits := m.Store.Commits() - before
+	res.Databases = []system.DatabaseStats{{Module: "store", Stats: storage.Stats{Transactions: commits, Commits: commits}}}
+	return res, nil
 }

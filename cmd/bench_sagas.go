@@ -1,0 +1,212 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"sagalab/cmd/internal/load"
+	ordercontract "sagalab/modules/order/contract"
+	"sagalab/modules/system"
+)
+
+func newBenchSagas() *cobra.Command {
+	var flags systemFlags
+	var l load.Config
+	var both, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sagas",
+		Short: "Measure Create Order sagas per second and their latency, against the monolith",
+		Long: `Place many orders of 1.00 at once, each one a real Create Order saga (every step a
+committed SQLite transaction with its outbox and inbox rows), and time them until every
+saga has ended. In the same run, with the same --sync, the monolith places the same
+orders, each one ACID transaction on one SQLite file (store.db): the baseline.
+
+It prints, per saga mode and for the monolith: sagas (orders) per second, the ratio to
+the monolith, the latency from create to final state (p50, p95, p99), local
+transactions and SQLite COMMITs per saga for each database, messages per saga, and the
+process's peak memory.
+
+Closed loop by default: --clients clients, each placing its next order when the last
+call returned. --rate N places N orders per second whatever the pace (open loop), to
+read the latency at a given load. --both runs choreography and orchestration in turn;
+--arch monolith measures the monolith alone.`,
+		Example: `  sagalab bench sagas --both
+  sagalab bench sagas --both --sync full
+  sagalab bench sagas --both --rate 1000 --sagas 5000
+  sagalab bench sagas --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer flags.broker.close()
+			if l.Sagas < 1 || l.Clients < 1 || l.Customers < 1 {
+				return fmt.Errorf("--sagas, --clients and --customers must be at least 1")
+			}
+			if l.Rate < 0 {
+				return fmt.Errorf("--rate must be positive (orders per second), or 0 for closed loop")
+			}
+			cfg, err := flags.config()
+			if err != nil {
+				return err
+			}
+			var modes []ordercontract.SagaMode
+			switch {
+			case cfg.Architecture == system.Monolith:
+			case both:
+				modes = []ordercontract.SagaMode{ordercontract.Choreography, ordercontract.Orchestration}
+			default:
+				modes = []ordercontract.SagaMode{cfg.SagaMode}
+			}
+			return benchSagas(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, l, modes, asJSON)
+		},
+	}
+	flags.register(cmd, "")
+	cmd.Flags().IntVar(&l.Sagas, "sagas", 5000, "orders to place, each a saga")
+	cmd.Flags().IntVar(&l.Clients, "clients", 32, "clients placing orders at the same time (closed loop)")
+	cmd.Flags().IntVar(&l.Customers, "customers", 100, "customers the orders are spread over")
+	cmd.Flags().Float64Var(&l.Rate, "rate", 0, "orders per second, placed whatever the pace (open loop); 0: closed loop")
+	cmd.Flags().BoolVar(&both, "both", false, "run choreography and orchestration in turn")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	return cmd
+}
+
+// sagasReport is what bench sagas measured, as --json prints it.
+type sagasReport struct {
+	Synchronous string        `json:"synchronous"`
+	Sagas       int           `json:"sagas"`
+	Clients     int           `json:"clients,omitempty"`
+	Rate        float64       `json:"rate,omitempty"`
+	Customers   int           `json:"customers"`
+	Monolith    load.Summary  `json:"monolith"`
+	Modes       []modeFigures `json:"modes"`
+	PeakRSS     int64         `json:"peakRssBytes"`
+}
+
+// modeFigures is one saga mode's figures and its ratio to the monolith.
+type modeFigures struct {
+	load.Summary
+	Ratio float64 `json:"ratioToMonolith"`
+}
+
+func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l load.Config,
+	modes []ordercontract.SagaMode, asJSON bool) error {
+	rep := sagasReport{Synchronous: string(cfg.Synchronous), Sagas: l.Sagas, Customers: l.Customers, Rate: l.Rate}
+	if l.Rate == 0 {
+		rep.Clients = l.Clients
+	}
+	if !asJSON {
+		how := fmt.Sprintf("from %d clients", l.Clients)
+		if l.Rate > 0 {
+			how = fmt.Sprintf("at %.0f/s", l.Rate)
+		}
+		fmt.Fprintf(out, "%d orders %s over %d customers, synchronous=%s, bus %s\n\n",
+			l.Sagas, how, l.Customers, cfg.Synchronous, busName(cfg))
+	}
+	err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
+		var err error
+		rep.Monolith, err = benchMonolith(ctx, errOut, cfg, l)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, mode := range modes {
+		cfg.SagaMode = mode
+		err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
+			s, err := benchMode(ctx, errOut, cfg, l)
+			if err != nil {
+				return err
+			}
+			rep.Modes = append(rep.Modes, modeFigures{Summary: s, Ratio: s.PerSecond / rep.Monolith.PerSecond})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	rep.PeakRSS = peakRSS()
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printSagasReport(out, rep)
+	return nil
+}
+
+// benchMode measures cfg.SagaMode's sagas.
+func benchMode(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config) (load.Summary, error) {
+	sys, tracker, err := load.Start(ctx, cfg)
+	if err != nil {
+		return load.Summary{}, err
+	}
+	defer sys.Close()
+	customers, err := load.Prepare(ctx, sys, l)
+	if err != nil {
+		return load.Summary{}, err
+	}
+	bar := newProgress(errOut, string(cfg.SagaMode), l.Sagas)
+	l.Progress = func() { bar.add(1) }
+	res, err := load.Run(ctx, sys, tracker, l, customers)
+	bar.finish()
+	if err != nil {
+		return load.Summary{}, err
+	}
+	return res.Summary(string(cfg.SagaMode)), nil
+}
+
+// benchMonolith measures the monolith baseline under the same load.
+func benchMonolith(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config) (load.Summary, error) {
+	m, err := system.StartMonolith(ctx, cfg)
+	if err != nil {
+		return load.Summary{}, err
+	}
+	defer m.Close()
+	customers, err := load.PrepareMonolith(ctx, m, l)
+	if err != nil {
+		return load.Summary{}, err
+	}
+	bar := newProgress(errOut, "monolith", l.Sagas)
+	l.Progress = func() { bar.add(1) }
+	res, err := load.RunMonolith(ctx, m, l, customers)
+	bar.finish()
+	if err != nil {
+		return load.Summary{}, err
+	}
+	return res.Summary("monolith"), nil
+}
+
+func printSagasReport(out io.Writer, rep sagasReport) {
+	fmt.Fprintf(out, "%-14s %10s %7s %8s %8s %8s %9s %9s %9s\n",
+		"", "per second", "ratio", "p50", "p95", "p99", "tx/saga", "commits", "msgs/saga")
+	row := func(s load.Summary, ratio float64) {
+		fmt.Fprintf(out, "%-14s %10.0f %6.2f× %6.2fms %6.2fms %6.2fms %9.2f %9.2f %9.2f\n",
+			s.Name, s.PerSecond, ratio, s.P50, s.P95, s.P99, s.Transactions(), s.Commits(), s.MessagesPerSaga)
+	}
+	row(rep.Monolith, 1)
+	for _, m := range rep.Modes {
+		row(m.Summary, m.Ratio)
+	}
+	fmt.Fprintf(out, "\nper saga, by database: local transactions / SQLite COMMITs\n")
+	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
+		var parts []string
+		for _, d := range s.Databases {
+			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f", d.Database, d.TransactionsPerSaga, d.CommitsPerSaga))
+		}
+		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
+	}
+	if rep.PeakRSS > 0 {
+		fmt.Fprintf(out, "\npeak memory (RSS) %d MB\n", rep.PeakRSS>>20)
+	}
+}
+
+func summaries(ms []modeFigures) []load.Summary {
+	out := make([]load.Summary, len(ms))
+	for i, m := range ms {
+		out[i] = m.Summary
+	}
+	return out
+}

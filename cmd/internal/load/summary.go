@@ -1,0 +1,76 @@
+package load
+
+import (
+	"time"
+)
+
+// PerSecond is the rate of completed sagas.
+func (r Result) PerSecond() float64 { return float64(r.Sagas) / r.Elapsed.Seconds() }
+
+// Percentile returns the p-th percentile (0 < p ≤ 1) of the latencies,
+// nearest rank; 0 when none were timed.
+func (r Result) Percentile(p float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.Latencies))*p+0.999999) - 1
+	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
+}
+
+// Summary is a Result in figures, for people and tools (JSON).
+type Summary struct {
+	Name      string  `json:"name"` // what ran: a saga mode, "monolith"
+	Sagas     int     `json:"sagas"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"perSecond"`
+	// Latency percentiles from create to final state, in milliseconds.
+	P50 float64 `json:"p50Ms"`
+	P95 float64 `json:"p95Ms"`
+	P99 float64 `json:"p99Ms"`
+	// Databases holds, per module database, local transactions and
+	// SQLite COMMITs per saga.
+	Databases       []DatabaseFigures `json:"databases"`
+	MessagesPerSaga float64           `json:"messagesPerSaga"`
+}
+
+// DatabaseFigures is one database's writes per saga.
+type DatabaseFigures struct {
+	Database            string  `json:"database"`
+	TransactionsPerSaga float64 `json:"transactionsPerSaga"`
+	CommitsPerSaga      float64 `json:"commitsPerSaga"`
+}
+
+// Summary sums r up under name.
+func (r Result) Summary(name string) Summary {
+	n := float64(max(r.Sagas, 1))
+	s := Summary{
+		Name: name, Sagas: r.Sagas, Seconds: r.Elapsed.Seconds(), PerSecond: r.PerSecond(),
+		P50: ms(r.Percentile(0.50)), P95: ms(r.Percentile(0.95)), P99: ms(r.Percentile(0.99)),
+		MessagesPerSaga: float64(r.Messages) / n,
+	}
+	for _, d := range r.Databases {
+		s.Databases = append(s.Databases, DatabaseFigures{Database: d.Module,
+			TransactionsPerSaga: float64(d.Transactions) / n, CommitsPerSaga: float64(d.Commits) / n})
+	}
+	return s
+}
+
+// Transactions is the local transactions per saga, over every database.
+func (s Summary) Transactions() float64 {
+	var t float64
+	for _, d := range s.Databases {
+		t += d.TransactionsPerSaga
+	}
+	return t
+}
+
+// Commits is the SQLite COMMITs per saga, over every database.
+func (s Summary) Commits() float64 {
+	var t float64
+	for _, d := range s.Databases {
+		t += d.CommitsPerSaga
+	}
+	return t
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,22 @@
+package storage
+
+// Stats counts what a DB's writer has done since the file was opened.
+type Stats struct {
+	// Transactions counts the local transactions that committed: WriteTx
+	// calls whose function returned nil and whose commit succeeded.
+	Transactions int64
+	// Commits counts SQLite COMMITs on the file: each one a write of the
+	// WAL (and, with synchronous=FULL, an fsync). Group commit makes it
+	// smaller than Transactions.
+	Commits int64
+}
+
+// Sub is s minus an earlier reading.
+func (s Stats) Sub(before Stats) Stats {
+	return Stats{Transactions: s.Transactions - before.Transactions, Commits: s.Commits - before.Commits}
+}
+
+// Stats reads the counters.
+func (db *DB) Stats() Stats {
+	return Stats{Transactions: db.transactions.Load(), Commits: db.commits.Load()}
+}
