@@ -61,7 +61,7 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 			}
 		}
 		if *stmt != nil {
-			_, err = (*stmt).ExecContext(ctx, args...)
+			_, err = (*stmt).ExecContext(context.WithoutCancel(ctx), args...)
 		} else {
 			_, err = tx.ExecContext(ctx, query, args...)
 		}

@@ -48,6 +48,9 @@ func ParseSynchronous(s string) (Synchronous, error) {
 type Options struct {
 	// Synchronous is the writer's PRAGMA synchronous; empty means NORMAL.
 	Synchronous Synchronous
+	// GroupCommit lets concurrent WriteTx calls share one transaction and
+	// one COMMIT, each inside its own savepoint (see group.go).
+	GroupCommit bool
 }
 
 // DB is one module's SQLite file.
@@ -61,6 +64,9 @@ type DB struct {
 	read  atomic.Pointer[sql.DB]
 	// transactions and commits are counted for Stats.
 	transactions, commits atomic.Int64
+	// grouped turns group commit on; group is its queue.
+	grouped bool
+	group   committer
 }
 
 // Open opens (creating it if needed) the SQLite file at path and applies the
@@ -72,7 +78,7 @@ func Open(ctx context.Context, path string, migrations []Migration, opts Options
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db := &DB{path: path, sync: opts.Synchronous}
+	db := &DB{path: path, sync: opts.Synchronous, grouped: opts.GroupCommit}
 	if err := db.open(ctx, migrations); err != nil {
 		return nil, err
 	}
@@ -176,12 +182,19 @@ var ErrReadOnly = errors.New("opened read-only")
 // WriteTx runs fn in one immediate write transaction on the writer
 // connection. It commits when fn returns nil and rolls back otherwise, so
 // everything fn wrote becomes visible together or not at all. After the
-// commit it runs the hooks fn registered with Tx.OnCommit.
+// commit it runs the hooks fn registered with Tx.OnCommit. With group
+// commit (Options.GroupCommit) fn may run on another goroutine, inside a
+// savepoint of a transaction it shares with concurrent calls; the contract
+// is the same: WriteTx returns nil only once fn's work has committed, and
+// a failing fn undoes only its own work.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	db.swap.RLock()
 	defer db.swap.RUnlock()
 	if db.write == nil {
 		return fmt.Errorf("write to %s: %w", filepath.Base(db.path), ErrReadOnly)
+	}
+	if db.grouped {
+		return db.groupWrite(ctx, fn)
 	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {

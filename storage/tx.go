@@ -13,24 +13,30 @@ type Tx struct {
 	onCommit []func()
 }
 
+// A statement of a transaction is not cut short when ctx is cancelled:
+// SQLite answers an interrupted write by rolling back the whole
+// transaction, which group commit shares with other callers. The
+// statements are short; WriteTx checks ctx before running fn.
+
 // ExecContext runs a statement that returns no rows.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, query, args...)
+	return t.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // QueryContext runs a query that returns rows.
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, query, args...)
+	return t.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // QueryRowContext runs a query that returns at most one row.
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return t.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
-// PrepareContext prepares a statement for use within the transaction.
+// PrepareContext prepares a statement for use within the transaction; run
+// it with a context that is not cancelled (see above).
 func (t *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return t.tx.PrepareContext(ctx, query)
+	return t.tx.PrepareContext(context.WithoutCancel(ctx), query)
 }
 
 // OnCommit registers f to run once the transaction has committed (never if

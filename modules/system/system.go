@@ -144,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		if cfg.Inspect {
 			db, err = storage.OpenReadOnly(ctx, path, migrations)
 		} else {
-			db, err = storage.Open(ctx, path, migrations, storage.Options{Synchronous: cfg.Synchronous})
+			db, err = storage.Open(ctx, path, migrations, storage.Options{Synchronous: cfg.Synchronous, GroupCommit: true})
 		}
 		if err != nil {
 			return nil, err

@@ -1,0 +1,177 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+)
+
+// Group commit: concurrent WriteTx calls on one file share one SQLite
+// transaction and so one COMMIT (one write of the log and, with
+// synchronous=FULL, one fsync) instead of one each.
+//
+// A caller queues its function. If no one is writing, it becomes the
+// leader: it takes every function queued (a batch never waits to fill),
+// begins one transaction, runs each function inside its own SAVEPOINT
+// (RELEASE when it returns nil, ROLLBACK TO when it fails, so a failing
+// function undoes only its own work), commits, runs the committed
+// functions' after-commit hooks and tells every caller its outcome. Then
+// it hands the lead to the oldest caller queued meanwhile, if any. A
+// caller returns only after the COMMIT that made its work durable, or with
+// its error; a failed COMMIT fails every function that had succeeded, and
+// a transaction SQLite ended on its own (an I/O error, say) fails every
+// function of the batch.
+
+// member is one WriteTx call waiting in, or running in, a batch.
+type member struct {
+	ctx      context.Context
+	fn       func(*Tx) error
+	tx       *Tx
+	err      error
+	panicked any
+	// turn says, once: true, lead the next batch; false, done (err is the
+	// outcome).
+	turn chan bool
+}
+
+// committer is a DB's queue of WriteTx calls.
+type committer struct {
+	mu     sync.Mutex
+	queue  []*member
+	active bool // a leader is running batches
+}
+
+// savepoint is the name each member's work runs under; members run one
+// after another, so one name serves.
+const savepoint = "member"
+
+// groupWrite is WriteTx with group commit; db.swap is read-held.
+func (db *DB) groupWrite(ctx context.Context, fn func(*Tx) error) error {
+	m := &member{ctx: ctx, fn: fn, turn: make(chan bool, 1)}
+	g := &db.group
+	g.mu.Lock()
+	g.queue = append(g.queue, m)
+	lead := !g.active
+	g.active = true
+	g.mu.Unlock()
+	if !lead {
+		lead = <-m.turn
+	}
+	if lead {
+		g.mu.Lock()
+		batch := g.queue
+		g.queue = nil
+		g.mu.Unlock()
+		db.runBatch(batch)
+		g.mu.Lock()
+		if len(g.queue) > 0 {
+			g.queue[0].turn <- true
+		} else {
+			g.active = false
+		}
+		g.mu.Unlock()
+	}
+	if m.panicked != nil {
+		panic(m.panicked)
+	}
+	return m.err
+}
+
+// runBatch runs batch in one transaction and tells each member but the
+// leader (which has no one to wait for) its outcome.
+func (db *DB) runBatch(batch []*member) {
+	defer func() {
+		for _, m := range batch {
+			select {
+			case m.turn <- false:
+			default: // the leader's own channel may be full from a hand-over; it reads err directly
+			}
+		}
+	}()
+	name := filepath.Base(db.path)
+	// The transaction belongs to no one member: one member's cancelled
+	// context must not end it.
+	sqlTx, err := db.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, m := range batch {
+			m.err = fmt.Errorf("begin transaction on %s: %w", name, err)
+		}
+		return
+	}
+	alone := len(batch) == 1
+	var ok []*member // members whose work is in the transaction
+	broken := func(err error) {
+		_ = sqlTx.Rollback()
+		for _, m := range batch {
+			if m.err == nil && m.panicked == nil {
+				m.err = fmt.Errorf("transaction on %s ended by a batch-mate's failure: %w", name, err)
+			}
+		}
+	}
+	for _, m := range batch {
+		if err := m.ctx.Err(); err != nil {
+			m.err = err
+			continue
+		}
+		if !alone {
+			if _, err := sqlTx.Exec("SAVEPOINT " + savepoint); err != nil {
+				broken(err)
+				return
+			}
+		}
+		m.tx = &Tx{tx: sqlTx}
+		m.run()
+		if m.err == nil && m.panicked == nil {
+			if !alone {
+				if _, err := sqlTx.Exec("RELEASE " + savepoint); err != nil {
+					broken(err)
+					return
+				}
+			}
+			ok = append(ok, m)
+			continue
+		}
+		if alone {
+			if rbErr := sqlTx.Rollback(); rbErr != nil && m.err != nil {
+				m.err = errors.Join(m.err, fmt.Errorf("roll back: %w", rbErr))
+			}
+			return
+		}
+		if _, err := sqlTx.Exec("ROLLBACK TO " + savepoint); err != nil {
+			broken(err) // SQLite rolled the whole transaction back
+			return
+		}
+		if _, err := sqlTx.Exec("RELEASE " + savepoint); err != nil {
+			broken(err)
+			return
+		}
+	}
+	if len(ok) == 0 {
+		_ = sqlTx.Rollback()
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		for _, m := range ok {
+			m.err = fmt.Errorf("commit on %s: %w", name, err)
+		}
+		return
+	}
+	db.commits.Add(1)
+	db.transactions.Add(int64(len(ok)))
+	for _, m := range ok {
+		m.tx.committed()
+	}
+}
+
+// run calls the member's function, catching a panic to raise again in the
+// member's own goroutine.
+func (m *member) run() {
+	defer func() {
+		if p := recover(); p != nil {
+			m.panicked = p
+		}
+	}()
+	m.err = m.fn(m.tx)
+}

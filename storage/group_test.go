@@ -1,0 +1,205 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var groupMigrations = []Migration{{Name: "items", SQL: `
+CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE parents (id INTEGER PRIMARY KEY);
+CREATE TABLE children (id INTEGER PRIMARY KEY,
+	parent INTEGER NOT NULL REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);`}}
+
+func openGrouped(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "g.db"), groupMigrations, Options{GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// batch runs fns concurrently as one batch: a first call holds the writer
+// until every fn has queued behind it. It returns each fn's WriteTx error.
+func batch(t *testing.T, db *DB, fns ...func(*Tx) error) []error {
+	t.Helper()
+	ctx := context.Background()
+	started, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		db.WriteTx(ctx, func(*Tx) error { close(started); <-release; return nil })
+	})
+	<-started
+	errs := make([]error, len(fns))
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = db.WriteTx(ctx, fn) })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db.group.mu.Lock()
+		queued := len(db.group.queue)
+		db.group.mu.Unlock()
+		if queued == len(fns) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d calls queued", queued, len(fns))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	return errs
+}
+
+func insert(name string) func(*Tx) error {
+	return func(tx *Tx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO items (name) VALUES (?)`, name)
+		return err
+	}
+}
+
+func names(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.Reader().Query(`SELECT name FROM items ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		out = append(out, n)
+	}
+	return out
+}
+
+// A failing member of a batch undoes only its own work: its batch-mates'
+// work commits, in one COMMIT, and their after-commit hooks run before
+// their calls return.
+func TestGroupCommitFailingMemberRollsBackOnlyItself(t *testing.T) {
+	db := openGrouped(t)
+	if err := db.WriteTx(context.Background(), insert("taken")); err != nil {
+		t.Fatal(err)
+	}
+	before := db.Stats()
+	errFail := errors.New("handler failed")
+	var hooked atomic.Int32
+	errs := batch(t, db,
+		func(tx *Tx) error { // writes, then fails
+			if err := insert("a")(tx); err != nil {
+				return err
+			}
+			tx.OnCommit(func() { t.Error("hook of a failed member ran") })
+			return errFail
+		},
+		func(tx *Tx) error { // writes, then a statement fails (UNIQUE)
+			if err := insert("b2")(tx); err != nil {
+				return err
+			}
+			return insert("taken")(tx)
+		},
+		func(tx *Tx) error { tx.OnCommit(func() { hooked.Add(1) }); return insert("b")(tx) },
+		func(tx *Tx) error { tx.OnCommit(func() { hooked.Add(1) }); return insert("c")(tx) },
+	)
+	if !errors.Is(errs[0], errFail) || errs[1] == nil || errs[2] != nil || errs[3] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	if got := hooked.Load(); got != 2 {
+		t.Errorf("%d hooks ran before WriteTx returned, want 2", got)
+	}
+	if got := names(t, db); !slices.Equal(got, []string{"b", "c", "taken"}) {
+		t.Errorf("committed %v, want b, c, taken", got)
+	}
+	// The holder's transaction, then the batch of four: two COMMITs, three
+	// transactions (the holder, b and c).
+	if d := db.Stats().Sub(before); d.Commits != 2 || d.Transactions != 3 {
+		t.Errorf("stats %+v, want 2 commits of 3 transactions", d)
+	}
+}
+
+// A COMMIT that fails fails every member of the batch, and none of their
+// hooks run.
+func TestGroupCommitFailureReachesEveryMember(t *testing.T) {
+	db := openGrouped(t)
+	errs := batch(t, db,
+		func(tx *Tx) error {
+			tx.OnCommit(func() { t.Error("hook ran after a failed commit") })
+			// A deferred foreign key fails only at COMMIT.
+			_, err := tx.ExecContext(context.Background(), `INSERT INTO children (id, parent) VALUES (1, 42)`)
+			return err
+		},
+		func(tx *Tx) error {
+			tx.OnCommit(func() { t.Error("hook ran after a failed commit") })
+			return insert("a")(tx)
+		},
+	)
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("member %d: no error from a failed COMMIT", i)
+		}
+	}
+	if got := names(t, db); len(got) != 0 {
+		t.Errorf("committed %v after a failed COMMIT", got)
+	}
+}
+
+// A member that panics undoes its own work and panics in its own
+// goroutine; its batch-mates commit.
+func TestGroupCommitPanicStaysWithItsMember(t *testing.T) {
+	db := openGrouped(t)
+	var recovered atomic.Value
+	errs := batch(t, db,
+		insert("b"),
+		func(tx *Tx) error {
+			// A panic escaping fn would kill batch's goroutine: this one
+			// is caught inside fn, after its write; see below for one
+			// that escapes.
+			return func() (err error) {
+				defer func() {
+					if p := recover(); p != nil {
+						recovered.Store(p)
+						err = errors.New("recovered")
+					}
+				}()
+				insert("a")(tx)
+				panic("boom")
+			}()
+		},
+	)
+	if errs[0] != nil || errs[1] == nil || recovered.Load() != "boom" {
+		t.Fatalf("errors %v, recovered %v", errs, recovered.Load())
+	}
+	if got := names(t, db); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("committed %v, want b", got)
+	}
+	// A panic that escapes fn reaches WriteTx's caller.
+	defer func() {
+		if p := recover(); p != "escaped" {
+			t.Errorf("recovered %v, want the panic", p)
+		}
+	}()
+	db.WriteTx(context.Background(), func(*Tx) error { panic("escaped") })
+}
+
+// A caller whose context is already cancelled gets its error, and its
+// function does not run.
+func TestGroupCommitCancelled(t *testing.T) {
+	db := openGrouped(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := db.WriteTx(ctx, func(*Tx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("error %v, ran %v", err, ran)
+	}
+}
