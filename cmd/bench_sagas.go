@@ -180,11 +180,11 @@ func benchMonolith(ctx context.Context, errOut io.Writer, cfg system.Config, l l
 }
 
 func printSagasReport(out io.Writer, rep sagasReport) {
-	fmt.Fprintf(out, "%-14s %10s %7s %8s %8s %8s %9s %9s %9s\n",
-		"", "per second", "ratio", "p50", "p95", "p99", "tx/saga", "commits", "msgs/saga")
+	fmt.Fprintf(out, "%-13s %8s %6s %8s %8s %8s %7s %7s %5s %7s\n",
+		"per saga:", "rate/s", "ratio", "p50", "p95", "p99", "tx", "commits", "msgs", "CPU")
 	row := func(s load.Summary, ratio float64) {
-		fmt.Fprintf(out, "%-14s %10.0f %6.2f× %6.2fms %6.2fms %6.2fms %9.2f %9.2f %9.2f\n",
-			s.Name, s.PerSecond, ratio, s.P50, s.P95, s.P99, s.Transactions(), s.Commits(), s.MessagesPerSaga)
+		fmt.Fprintf(out, "%-13s %8.0f %5.2f× %6.2fms %6.2fms %6.2fms %7.2f %7.2f %5.2f %5.0fµs\n",
+			s.Name, s.PerSecond, ratio, s.P50, s.P95, s.P99, s.Transactions(), s.Commits(), s.MessagesPerSaga, s.CPUPerSaga)
 	}
 	row(rep.Monolith, 1)
 	for _, m := range rep.Modes {

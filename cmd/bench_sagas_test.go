@@ -15,7 +15,7 @@ func TestBenchSagasBoth(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	for _, want := range []string{
-		`(?m)^monolith +\d+ +1\.00× +[\d.]+ms +[\d.]+ms +[\d.]+ms +1\.00 +1\.00 +0\.00$`,
+		`(?m)^monolith +\d+ +1\.00× +[\d.]+ms +[\d.]+ms +[\d.]+ms +1\.00 +1\.00 +0\.00 +\d+µs$`,
 		`(?m)^choreography +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^orchestration +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^choreography +customer [\d.]+ / [\d.]+, history [\d.]+ / [\d.]+, order [\d.]+ / [\d.]+$`,

@@ -40,6 +40,7 @@ func BenchmarkCreateOrderSaga(b *testing.B) {
 				b.ReportMetric(float64(res.Percentile(0.99))/float64(time.Millisecond), "p99-ms")
 				sum := res.Summary(string(mode))
 				b.ReportMetric(sum.Commits(), "commits/saga")
+				b.ReportMetric(sum.CPUPerSaga, "cpu-µs/saga")
 			})
 		}
 	}

@@ -40,6 +40,9 @@ type Result struct {
 	Databases []system.DatabaseStats
 	// Messages counts the messages the run wrote to outboxes.
 	Messages int64
+	// CPU is the CPU time (user and system) the process used during the
+	// run: on a shared machine a steadier measure of cost than Elapsed.
+	CPU time.Duration
 }
 
 // Start starts a sagalab whose finished orders the returned Tracker
@@ -78,7 +81,7 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 		return Result{}, err
 	}
 	t.reset()
-	started := time.Now()
+	cpu, started := cpuTime(), time.Now()
 	err = place(ctx, l, func(i int, due time.Time) error {
 		o, err := s.Orders.Create(ctx, customers[i%len(customers)], money.Money(100), "")
 		if err != nil {
@@ -93,7 +96,7 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 	if err := t.wait(ctx, l.Sagas); err != nil {
 		return Result{}, err
 	}
-	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), Latencies: t.latencies()}
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: t.latencies()}
 	for i, st := range s.StorageStats() {
 		st.Stats = st.Stats.Sub(stats[i].Stats)
 		res.Databases = append(res.Databases, st)

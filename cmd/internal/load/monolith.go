@@ -34,7 +34,7 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	before := m.Store.Commits()
 	var mu sync.Mutex
 	took := make([]time.Duration, 0, l.Sagas)
-	started := time.Now()
+	cpu, started := cpuTime(), time.Now()
 	err := place(ctx, l, func(i int, due time.Time) error {
 		if _, err := m.Store.PlaceOrder(ctx, customers[i%len(customers)], money.Money(100)); err != nil {
 			return err
@@ -48,7 +48,7 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), Latencies: took}
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: took}
 	slices.Sort(res.Latencies)
 	commits := m.Store.Commits() - before
 	res.Databases = []system.DatabaseStats{{Module: "store", Stats: storage.Stats{Transactions: commits, Commits: commits}}}

@@ -31,6 +31,8 @@ type Summary struct {
 	// SQLite COMMITs per saga.
 	Databases       []DatabaseFigures `json:"databases"`
 	MessagesPerSaga float64           `json:"messagesPerSaga"`
+	// CPUPerSaga is the process's CPU time per saga, in microseconds.
+	CPUPerSaga float64 `json:"cpuPerSagaUs"`
 }
 
 // DatabaseFigures is one database's writes per saga.
@@ -47,6 +49,7 @@ func (r Result) Summary(name string) Summary {
 		Name: name, Sagas: r.Sagas, Seconds: r.Elapsed.Seconds(), PerSecond: r.PerSecond(),
 		P50: ms(r.Percentile(0.50)), P95: ms(r.Percentile(0.95)), P99: ms(r.Percentile(0.99)),
 		MessagesPerSaga: float64(r.Messages) / n,
+		CPUPerSaga:      float64(r.CPU) / float64(time.Microsecond) / n,
 	}
 	for _, d := range r.Databases {
 		s.Databases = append(s.Databases, DatabaseFigures{Database: d.Module,
