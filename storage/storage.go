@@ -138,6 +138,7 @@ func dsn(path string, sync Synchronous, readOnly bool) string {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
+	q.Set("_stmt_cache_size", "128") // prepared statements kept per connection
 	q.Set("_synchronous", string(sync))
 	if readOnly {
 		q.Set("mode", "ro")
