@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -31,16 +30,9 @@ func (o *Outbox) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	return o.db.WriteTx(ctx, func(st *storage.Tx) error { return fn(&Tx{Tx: st, out: o}) })
 }
 
-// write inserts msgs into the outbox inside tx, created at.
+// write inserts msgs into the outbox inside tx, created at. The connection
+// keeps the prepared inserts (storage's statement cache).
 func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs ...Message) error {
-	var plain, streamed *sql.Stmt // prepared once when writing several
-	defer func() {
-		for _, st := range []*sql.Stmt{plain, streamed} {
-			if st != nil {
-				st.Close()
-			}
-		}
-	}()
 	for _, m := range msgs {
 		payload, err := json.Marshal(m.Payload)
 		if err != nil {
@@ -51,21 +43,11 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 			id = o.newID()
 		}
 		args := []any{id, m.Topic, m.Topic, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, at.UnixNano(), m.Effect}
-		query, stmt := insertPlain, &plain
+		query := insertPlain
 		if m.Stream != "" {
-			query, stmt, args = insertStreamed, &streamed, append(args, m.Stream, m.Version)
+			query, args = insertStreamed, append(args, m.Stream, m.Version)
 		}
-		if len(msgs) > 1 && *stmt == nil {
-			if *stmt, err = tx.PrepareContext(ctx, query); err != nil {
-				return fmt.Errorf("write to the %s outbox: %w", o.source, err)
-			}
-		}
-		if *stmt != nil {
-			_, err = (*stmt).ExecContext(context.WithoutCancel(ctx), args...)
-		} else {
-			_, err = tx.ExecContext(ctx, query, args...)
-		}
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
 	}

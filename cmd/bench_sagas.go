@@ -180,21 +180,23 @@ func benchMonolith(ctx context.Context, errOut io.Writer, cfg system.Config, l l
 }
 
 func printSagasReport(out io.Writer, rep sagasReport) {
-	fmt.Fprintf(out, "%-13s %8s %6s %8s %8s %8s %7s %7s %5s %7s\n",
-		"per saga:", "rate/s", "ratio", "p50", "p95", "p99", "tx", "commits", "msgs", "CPU")
+	fmt.Fprintf(out, "%-13s %7s %6s %8s %8s %8s %5s %7s %5s %5s %6s\n",
+		"", "rate/s", "ratio", "p50", "p95", "p99", "tx", "commits", "stmts", "msgs", "CPU")
 	row := func(s load.Summary, ratio float64) {
-		fmt.Fprintf(out, "%-13s %8.0f %5.2f× %6.2fms %6.2fms %6.2fms %7.2f %7.2f %5.2f %5.0fµs\n",
-			s.Name, s.PerSecond, ratio, s.P50, s.P95, s.P99, s.Transactions(), s.Commits(), s.MessagesPerSaga, s.CPUPerSaga)
+		fmt.Fprintf(out, "%-13s %7.0f %5.2f× %6.2fms %6.2fms %6.2fms %5.2f %7.2f %5.1f %5.2f %4.0fµs\n",
+			s.Name, s.PerSecond, ratio, s.P50, s.P95, s.P99, s.Transactions(), s.Commits(), s.Statements(),
+			s.MessagesPerSaga, s.CPUPerSaga)
 	}
 	row(rep.Monolith, 1)
 	for _, m := range rep.Modes {
 		row(m.Summary, m.Ratio)
 	}
-	fmt.Fprintf(out, "\nper saga, by database: local transactions / SQLite COMMITs\n")
+	fmt.Fprintf(out, "\ntx, commits, stmts, msgs and CPU are per saga (per order); by database, tx / commits / stmts:\n")
 	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
 		var parts []string
 		for _, d := range s.Databases {
-			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f", d.Database, d.TransactionsPerSaga, d.CommitsPerSaga))
+			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f / %.1f", d.Database, d.TransactionsPerSaga,
+				d.CommitsPerSaga, d.StatementsPerSaga))
 		}
 		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
 	}

@@ -15,10 +15,10 @@ func TestBenchSagasBoth(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	for _, want := range []string{
-		`(?m)^monolith +\d+ +1\.00× +[\d.]+ms +[\d.]+ms +[\d.]+ms +1\.00 +1\.00 +0\.00 +\d+µs$`,
+		`(?m)^monolith +\d+ +1\.00× +[\d.]+ms +[\d.]+ms +[\d.]+ms +1\.00 +1\.00 +3\.0 +0\.00 +\d+µs$`,
 		`(?m)^choreography +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^orchestration +\d+ +[\d.]+× +[\d.]+ms .+$`,
-		`(?m)^choreography +customer [\d.]+ / [\d.]+, history [\d.]+ / [\d.]+, order [\d.]+ / [\d.]+$`,
+		`(?m)^choreography +customer [\d.]+ / [\d.]+ / [\d.]+, history [\d.]+ / [\d.]+ / [\d.]+, order [\d.]+ / [\d.]+ / [\d.]+$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
@@ -49,7 +49,7 @@ func TestBenchSagasJSONRate(t *testing.T) {
 	if m.Sagas != 40 || m.PerSecond <= 0 || m.Ratio <= 0 || m.P50 <= 0 || m.P99 < m.P50 || m.MessagesPerSaga < 3 {
 		t.Errorf("figures: %+v", m)
 	}
-	if len(m.Databases) != 3 || m.Transactions() < 5 || m.Commits() <= 0 {
+	if len(m.Databases) != 3 || m.Transactions() < 5 || m.Commits() <= 0 || m.Statements() < 10 {
 		t.Errorf("databases: %+v", m.Databases)
 	}
 	if _, err := runAll(t, "bench", "sagas", "--rate", "-1"); err == nil {

@@ -34,7 +34,7 @@ func TestMonolithCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !regexp.MustCompile(`(?m)^monolith +\d+ +1\.00× .+ +1\.00 +1\.00 +0\.00 +\d+µs$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^monolith +\d+ +1\.00× .+ +1\.00 +1\.00 +3\.0 +0\.00 +\d+µs$`).MatchString(out) {
 		t.Errorf("bench sagas --arch monolith:\n%s", out)
 	}
 	for _, bad := range [][]string{

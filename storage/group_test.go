@@ -121,9 +121,9 @@ func TestGroupCommitFailingMemberRollsBackOnlyItself(t *testing.T) {
 		t.Errorf("committed %v, want b, c, taken", got)
 	}
 	// The holder's transaction, then the batch of four: two COMMITs, three
-	// transactions (the holder, b and c).
-	if d := db.Stats().Sub(before); d.Commits != 2 || d.Transactions != 3 {
-		t.Errorf("stats %+v, want 2 commits of 3 transactions", d)
+	// transactions (the holder, b and c) that ran two statements.
+	if d := db.Stats().Sub(before); d.Commits != 2 || d.Transactions != 3 || d.Statements != 2 {
+		t.Errorf("stats %+v, want 2 commits of 3 transactions, 2 statements", d)
 	}
 }
 

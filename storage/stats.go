@@ -9,14 +9,19 @@ type Stats struct {
 	// WAL (and, with synchronous=FULL, an fsync). Group commit makes it
 	// smaller than Transactions.
 	Commits int64
+	// Statements counts the statements committed transactions ran through
+	// Tx (ExecContext, QueryContext, QueryRowContext; not statements
+	// prepared with PrepareContext, nor BEGIN, SAVEPOINT or COMMIT).
+	Statements int64
 }
 
 // Sub is s minus an earlier reading.
 func (s Stats) Sub(before Stats) Stats {
-	return Stats{Transactions: s.Transactions - before.Transactions, Commits: s.Commits - before.Commits}
+	return Stats{Transactions: s.Transactions - before.Transactions, Commits: s.Commits - before.Commits,
+		Statements: s.Statements - before.Statements}
 }
 
 // Stats reads the counters.
 func (db *DB) Stats() Stats {
-	return Stats{Transactions: db.transactions.Load(), Commits: db.commits.Load()}
+	return Stats{Transactions: db.transactions.Load(), Commits: db.commits.Load(), Statements: db.statements.Load()}
 }

@@ -63,7 +63,7 @@ type DB struct {
 	write *sql.DB // nil when opened read-only
 	read  atomic.Pointer[sql.DB]
 	// transactions and commits are counted for Stats.
-	transactions, commits atomic.Int64
+	transactions, commits, statements atomic.Int64
 	// grouped turns group commit on; group is its queue.
 	grouped bool
 	group   committer
@@ -213,6 +213,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	db.commits.Add(1)
 	db.transactions.Add(1)
+	db.statements.Add(tx.stmts)
 	tx.committed()
 	return nil
 }

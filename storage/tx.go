@@ -11,6 +11,7 @@ import (
 type Tx struct {
 	tx       *sql.Tx
 	onCommit []func()
+	stmts    int64 // statements run, for Stats
 }
 
 // A statement of a transaction is not cut short when ctx is cancelled:
@@ -20,16 +21,19 @@ type Tx struct {
 
 // ExecContext runs a statement that returns no rows.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.stmts++
 	return t.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // QueryContext runs a query that returns rows.
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.stmts++
 	return t.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // QueryRowContext runs a query that returns at most one row.
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	t.stmts++
 	return t.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 

@@ -133,6 +133,9 @@ func (s *Store) Path() string { return s.db.Path() }
 // Commits counts the transactions the store has committed since it opened.
 func (s *Store) Commits() int64 { return s.commits.Load() }
 
+// Stats reads store.db's write counters.
+func (s *Store) Stats() storage.Stats { return s.db.Stats() }
+
 // write runs fn in one local transaction, counts its commit and tells the
 // observer what it did. fn describes its steps with note.
 func (s *Store) write(ctx context.Context, kind, id string, fn func(tx *storage.Tx, note func(string, ...any)) error) error {

@@ -9,7 +9,6 @@ import (
 
 	"sagalab/modules/shared/money"
 	"sagalab/modules/system"
-	"sagalab/storage"
 )
 
 // PrepareMonolith creates on the monolith the customers a load spreads its
@@ -31,7 +30,7 @@ func PrepareMonolith(ctx context.Context, m *system.MonolithSystem, l Config) ([
 // against, under the load Run puts on them. Every order is final when its
 // call returns, so its latency is the call's.
 func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, customers []string) (Result, error) {
-	before := m.Store.Commits()
+	before := m.Store.Stats()
 	var mu sync.Mutex
 	took := make([]time.Duration, 0, l.Sagas)
 	cpu, started := cpuTime(), time.Now()
@@ -50,7 +49,6 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	}
 	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: took}
 	slices.Sort(res.Latencies)
-	commits := m.Store.Commits() - before
-	res.Databases = []system.DatabaseStats{{Module: "store", Stats: storage.Stats{Transactions: commits, Commits: commits}}}
+	res.Databases = []system.DatabaseStats{{Module: "store", Stats: m.Store.Stats().Sub(before)}}
 	return res, nil
 }

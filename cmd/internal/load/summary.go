@@ -40,6 +40,9 @@ type DatabaseFigures struct {
 	Database            string  `json:"database"`
 	TransactionsPerSaga float64 `json:"transactionsPerSaga"`
 	CommitsPerSaga      float64 `json:"commitsPerSaga"`
+	// StatementsPerSaga counts the SQL statements of the committed
+	// transactions (not BEGIN, SAVEPOINT, COMMIT).
+	StatementsPerSaga float64 `json:"statementsPerSaga"`
 }
 
 // Summary sums r up under name.
@@ -53,7 +56,8 @@ func (r Result) Summary(name string) Summary {
 	}
 	for _, d := range r.Databases {
 		s.Databases = append(s.Databases, DatabaseFigures{Database: d.Module,
-			TransactionsPerSaga: float64(d.Transactions) / n, CommitsPerSaga: float64(d.Commits) / n})
+			TransactionsPerSaga: float64(d.Transactions) / n, CommitsPerSaga: float64(d.Commits) / n,
+			StatementsPerSaga: float64(d.Statements) / n})
 	}
 	return s
 }
@@ -72,6 +76,15 @@ func (s Summary) Commits() float64 {
 	var t float64
 	for _, d := range s.Databases {
 		t += d.CommitsPerSaga
+	}
+	return t
+}
+
+// Statements is the SQL statements per saga, over every database.
+func (s Summary) Statements() float64 {
+	var t float64
+	for _, d := range s.Databases {
+		t += d.StatementsPerSaga
 	}
 	return t
 }
