@@ -30,13 +30,15 @@ func (o *Outbox) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	return o.db.WriteTx(ctx, func(st *storage.Tx) error { return fn(&Tx{Tx: st, out: o}) })
 }
 
-// write inserts msgs into the outbox inside tx, created at. The connection
-// keeps the prepared inserts (storage's statement cache).
-func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs ...Message) error {
+// write inserts msgs into the outbox inside tx, created at, and returns
+// where each went. The connection keeps the prepared inserts (storage's
+// statement cache).
+func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs ...Message) ([]written, error) {
+	out := make([]written, 0, len(msgs))
 	for _, m := range msgs {
 		payload, err := json.Marshal(m.Payload)
 		if err != nil {
-			return fmt.Errorf("encode %s: %w", m.Type, err)
+			return nil, fmt.Errorf("encode %s: %w", m.Type, err)
 		}
 		id := m.ID
 		if id == "" {
@@ -47,11 +49,19 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 		if m.Stream != "" {
 			query, args = insertStreamed, append(args, m.Stream, m.Version)
 		}
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-			return fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
+		e := written{correlationID: m.CorrelationID, typ: m.Type, pos: Position{Topic: m.Topic}}
+		if err := tx.QueryRowContext(ctx, query, args...).Scan(&e.pos.N); err != nil {
+			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
+		out = append(out, e)
 	}
-	return nil
+	return out, nil
+}
+
+// written is where a transaction wrote a message.
+type written struct {
+	correlationID, typ string
+	pos                Position
 }
 
 // The outbox inserts: a message gets the next position on its topic in the
@@ -60,11 +70,13 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 const (
 	insertPlain = `INSERT INTO outbox
 		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at, effect)
-		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?)
+		RETURNING position`
 	insertStreamed = `INSERT INTO outbox
 		(message_id, topic, position, type, correlation_id, causation_id, reply_to, payload, created_at, effect,
 		stream_id, stream_version)
-		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING position`
 )
 
 // NewID makes a message id, as Write does for a message without one.
@@ -72,8 +84,16 @@ func (o *Outbox) NewID() string { return o.newID() }
 
 // PositionOf returns the position of the newest message of type typ with
 // correlationID, read inside tx: a write reports it so that a reader can wait
-// for a view to catch up with it.
+// for a view to catch up with it. A message tx itself emitted needs no
+// query.
 func (o *Outbox) PositionOf(ctx context.Context, tx storage.Querier, correlationID, typ string) (Position, error) {
+	if t, ok := tx.(*Tx); ok && t.out == o {
+		for i := len(t.positions) - 1; i >= 0; i-- {
+			if e := t.positions[i]; e.correlationID == correlationID && e.typ == typ {
+				return e.pos, nil
+			}
+		}
+	}
 	var p Position
 	err := tx.QueryRowContext(ctx, `SELECT topic, position FROM outbox WHERE correlation_id = ? AND type = ?
 		ORDER BY seq DESC LIMIT 1`, correlationID, typ).Scan(&p.Topic, &p.N)

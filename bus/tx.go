@@ -23,6 +23,8 @@ type Tx struct {
 	notes    []string
 	emitted  bool
 	at       time.Time // when its first message was written: every row it writes carries it
+	// positions holds where the messages emitted so far went.
+	positions []written
 }
 
 // ErrNoOutbox is returned by Emit on a transaction of a consumer that has
@@ -58,9 +60,11 @@ func (t *Tx) Emit(ctx context.Context, msgs ...Message) error {
 	if t.at.IsZero() {
 		t.at = t.out.now()
 	}
-	if err := t.out.write(ctx, t.Tx, t.at, msgs...); err != nil {
+	pos, err := t.out.write(ctx, t.Tx, t.at, msgs...)
+	if err != nil {
 		return err
 	}
+	t.positions = append(t.positions, pos...)
 	if !t.emitted {
 		t.emitted = true
 		t.OnCommit(t.out.relay.wake)

@@ -72,14 +72,16 @@ func (s store) list(ctx context.Context, q storage.Querier, clause string, args 
 // transition moves order id from state from to state to, with reason. It
 // returns the order as it is afterwards and whether it moved.
 func (s store) transition(ctx context.Context, tx storage.ReadWriter, id string, from, to contract.State, reason string) (contract.Order, bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = ?, rejection_reason = ?, deadline_at = 0, updated_at = ?
-		WHERE id = ? AND state = ?`, to, reason, s.now().UnixNano(), id, from)
-	if err != nil {
+	o, err := scanOrder(tx.QueryRowContext(ctx, `UPDATE orders SET state = ?, rejection_reason = ?, deadline_at = 0,
+		updated_at = ? WHERE id = ? AND state = ? RETURNING `+orderColumns, to, reason, s.now().UnixNano(), id, from))
+	if err == nil {
+		return o, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return contract.Order{}, false, fmt.Errorf("order %s %s -> %s: %w", id, from, to, err)
 	}
-	n, _ := res.RowsAffected()
-	o, err := s.get(ctx, tx, id)
-	return o, n == 1, err
+	o, err = s.get(ctx, tx, id) // not in state from: as it is
+	return o, false, err
 }
 
 // overdue returns up to limit PENDING orders whose deadline has passed.
