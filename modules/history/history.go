@@ -136,8 +136,19 @@ func advance(ctx context.Context, tx storage.ReadWriter, p bus.Position) error {
 	if p.N <= 0 {
 		return nil
 	}
+	// The common case in one statement: the next position in order.
+	res, err := tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto)
+		SELECT ?1, ?2 WHERE ?2 = 1 OR EXISTS (SELECT 1 FROM view_positions WHERE topic = ?1)
+		ON CONFLICT (topic) DO UPDATE SET upto = excluded.upto WHERE view_positions.upto = excluded.upto - 1`,
+		p.Topic, p.N)
+	if err != nil {
+		return fmt.Errorf("view position of %s: %w", p.Topic, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return catchUp(ctx, tx, p.Topic, p.N)
+	}
 	var upto int64
-	err := tx.QueryRowContext(ctx, `SELECT upto FROM view_positions WHERE topic = ?`, p.Topic).Scan(&upto)
+	err = tx.QueryRowContext(ctx, `SELECT upto FROM view_positions WHERE topic = ?`, p.Topic).Scan(&upto)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("view position of %s: %w", p.Topic, err)
 	}
@@ -148,9 +159,19 @@ func advance(ctx context.Context, tx storage.ReadWriter, p bus.Position) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO view_early (topic, position) VALUES (?, ?) ON CONFLICT DO NOTHING`, p.Topic, p.N)
 		return err
 	}
-	upto = p.N
+	if _, err := tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto) VALUES (?, ?)
+		ON CONFLICT (topic) DO UPDATE SET upto = excluded.upto`, p.Topic, p.N); err != nil {
+		return err
+	}
+	return catchUp(ctx, tx, p.Topic, p.N)
+}
+
+// catchUp moves topic's position, now upto, over the positions that came
+// early and follow it.
+func catchUp(ctx context.Context, tx storage.ReadWriter, topic string, upto int64) error {
+	from := upto
 	for {
-		res, err := tx.ExecContext(ctx, `DELETE FROM view_early WHERE topic = ? AND position = ?`, p.Topic, upto+1)
+		res, err := tx.ExecContext(ctx, `DELETE FROM view_early WHERE topic = ? AND position = ?`, topic, upto+1)
 		if err != nil {
 			return err
 		}
@@ -159,8 +180,10 @@ func advance(ctx context.Context, tx storage.ReadWriter, p bus.Position) error {
 		}
 		upto++
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto) VALUES (?, ?)
-		ON CONFLICT (topic) DO UPDATE SET upto = excluded.upto`, p.Topic, upto)
+	if upto == from {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE view_positions SET upto = ? WHERE topic = ?`, upto, topic)
 	return err
 }
 
