@@ -88,5 +88,3 @@ func (s Summary) Statements() float64 {
 	}
 	return t
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
