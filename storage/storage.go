@@ -62,7 +62,7 @@ type DB struct {
 	swap  sync.RWMutex
 	write *sql.DB // nil when opened read-only
 	read  atomic.Pointer[sql.DB]
-	// transactions and commits are counted for Stats.
+	// transactions, commits and statements are counted for Stats.
 	transactions, commits, statements atomic.Int64
 	// grouped turns group commit on; group is its queue.
 	grouped bool
