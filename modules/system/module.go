@@ -84,7 +84,8 @@ func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err e
 		return nil, err
 	}
 	open := func(file string, migrations []storage.Migration) (*storage.DB, error) {
-		return storage.Open(ctx, filepath.Join(cfg.DataDir, file), migrations, storage.Options{Synchronous: cfg.Synchronous})
+		return storage.Open(ctx, filepath.Join(cfg.DataDir, file), migrations,
+			storage.Options{Synchronous: cfg.Synchronous, GroupCommit: true})
 	}
 	switch name {
 	case "order":
