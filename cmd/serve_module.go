@@ -44,7 +44,8 @@ func (d *distFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&d.brokerAddr, "broker-addr", "127.0.0.1:4222", "with --split: where the embedded broker listens")
 	fl.IntVar(&d.replicas, "replicas", 1, "how many brokers of a cluster keep each message: 1 or 3")
 	fl.StringVar(&d.services, "services", "order=http://127.0.0.1:8081,customer=http://127.0.0.1:8082,"+
-		"history=http://127.0.0.1:8083", "with --module gateway: where each module's HTTP API is")
+		"history=http://127.0.0.1:8083", "with --module gateway or history: where each module's HTTP API is "+
+		"(the History service rebuilds its view from the others' event logs)")
 	fl.DurationVar(&d.restart, "restart-after", 250*time.Millisecond,
 		"with --split: how long a module that died stays down before it is started again "+
 			"(doubling, up to a minute, while it keeps dying)")
@@ -121,6 +122,12 @@ func serveModule(cmd *cobra.Command, cfg system.Config, d distFlags, addr string
 	} else {
 		if !dataSet {
 			cfg.DataDir = filepath.Join(cfg.DataDir, d.module)
+		}
+		if d.module == "history" {
+			if cfg.Services, err = parseServices(d.services); err != nil {
+				ln.Close()
+				return err
+			}
 		}
 		cfg.Transport = brokerTransport(d.broker, d.module, d.replicas, d.ackWait, cfg.Logger)
 		cfg.Observer = mets

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -69,12 +70,19 @@ func serveSplit(cmd *cobra.Command, cfg system.Config, d distFlags, addr string)
 	fmt.Fprintf(out, "sagalab %s split into processes; Ctrl-C stops them all\n", version)
 	fmt.Fprintf(out, "  broker    %s (NATS JetStream, in this process, data %s)\n", ns.URL(), filepath.Join(root, "broker"))
 	services := map[string]*url.URL{}
+	var where []string
+	for _, name := range system.ModuleNames() {
+		services[name] = &url.URL{Scheme: "http", Host: ports[name]}
+		where = append(where, name+"="+services[name].String())
+	}
 	var wg sync.WaitGroup
 	for _, name := range system.ModuleNames() {
-		u := &url.URL{Scheme: "http", Host: ports[name]}
-		services[name] = u
+		u := services[name]
 		args := append([]string{"serve", "--module", name, "--broker", ns.URL(), "--addr", ports[name],
 			"--data", filepath.Join(root, name)}, common...)
+		if name == "history" { // it rebuilds its view from the others' event logs
+			args = append(args, "--services", strings.Join(where, ","))
+		}
 		fmt.Fprintf(out, "  %-9s %s (child process, data %s)\n", name, u, filepath.Join(root, name))
 		wg.Add(1)
 		go func() {

@@ -42,7 +42,9 @@ func Gateway(log *slog.Logger, services map[string]*url.URL) http.Handler {
 		g.p.Handle(pattern, http.HandlerFunc(g.forwardDeadLetter))
 	}
 	g.p.Handle("GET /views/status", g.p.HandleFunc(g.getViewStatus))
-	g.p.Handle("POST /views/rebuild", g.p.HandleFunc(postViewRebuildSplit))
+	g.p.Handle("POST /views/rebuild", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.p.Forward(history.Module, w, r) // it reads the other services' logs itself
+	}))
 	g.p.Handle("GET /readyz", g.p.HandleFunc(g.getReady))
 	g.p.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	return g.p.Handler()
@@ -154,13 +156,6 @@ func (g *splitGateway) getViewStatus(w http.ResponseWriter, r *http.Request) err
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"view": history.Module, "topics": st})
 	return nil
-}
-
-// postViewRebuildSplit refuses a rebuild: the History service rebuilds
-// from the other services' event logs, which are in their processes.
-func postViewRebuildSplit(http.ResponseWriter, *http.Request) error {
-	return httpjson.Errorf(http.StatusNotImplemented, "the view is not rebuilt online when the modules run as "+
-		"processes of their own: run sagalab serve (one process) to rebuild it")
 }
 
 // getReady is ready when every module answers its own GET /readyz ready

@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"sagalab/bus"
 	"sagalab/modules/customer"
+	customercontract "sagalab/modules/customer/contract"
+	"sagalab/modules/gateway"
 	"sagalab/modules/history"
 	"sagalab/modules/order"
+	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/shared/httpjson"
 	"sagalab/storage"
 )
@@ -40,6 +44,11 @@ type Module struct {
 	orders    *order.Module
 	customers *customer.Module
 	view      *history.View
+
+	// For the History service: the other services' APIs, whose event logs
+	// it rebuilds its view from, and the one rebuild that may run.
+	services *gateway.Proxy
+	rebuild  viewRebuild
 }
 
 // StartModule starts module name alone on cfg.DataDir, over the broker
@@ -59,6 +68,7 @@ func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err e
 	}
 	cfg.Logger = cfg.Logger.With("module", name)
 	m := &Module{Name: name, cfg: cfg, log: cfg.Logger, close: func() {}}
+	m.rebuild.init()
 	if m.lock, err = storage.LockDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("start module %s: %w", name, err)
 	}
@@ -119,6 +129,7 @@ func StartModule(ctx context.Context, cfg Config, name string) (_ *Module, err e
 		}
 		view := history.New(history.Config{DB: m.db, Bus: m.Bus, Logger: cfg.Logger})
 		m.view = view
+		m.services = gateway.NewProxy(cfg.Logger, logServices(cfg.Services)...)
 		m.routes = func(mux *http.ServeMux) { view.Routes(mux, m.log) }
 	}
 	if err := m.Bus.Start(ctx); err != nil {
@@ -139,9 +150,38 @@ func (m *Module) Handler() http.Handler {
 	return httpjson.Mux(mux)
 }
 
-// Close stops the module's background work, then its bus, and closes its
-// database.
+// logServices are the services of services whose event logs the view is
+// built from.
+func logServices(services map[string]*url.URL) []gateway.Service {
+	var out []gateway.Service
+	for _, name := range []string{customercontract.Module, ordercontract.Module} {
+		if u := services[name]; u != nil {
+			out = append(out, gateway.Service{Name: name, URL: u})
+		}
+	}
+	return out
+}
+
+// RebuildView rebuilds the History service's view online, as
+// System.RebuildView does, from the Customer and Order services' event
+// logs read over HTTP (Config.Services): if one cannot be read, the error
+// is a *gateway.UnavailableError naming its service, and the view is
+// unchanged. A second call while one runs returns ErrRebuildRunning.
+func (m *Module) RebuildView(ctx context.Context, progress RebuildProgress) (RebuildResult, error) {
+	if m.view == nil {
+		return RebuildResult{}, fmt.Errorf("rebuild the view: the %s module has no view", m.Name)
+	}
+	sources := []viewSource{
+		remoteSource(m.services, customercontract.Module, customercontract.EventsTopic),
+		remoteSource(m.services, ordercontract.Module, ordercontract.EventsTopic),
+	}
+	return m.rebuild.run(ctx, m.log, m.Bus, m.db, sources, progress)
+}
+
+// Close stops the module's background work (a view rebuild included),
+// then its bus, and closes its database.
 func (m *Module) Close() error {
+	m.rebuild.stop()
 	m.close()
 	err := m.Bus.Close()
 	return errors.Join(err, m.db.Close(), m.lock.Unlock())

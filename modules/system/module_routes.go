@@ -21,8 +21,9 @@ import (
 // A module on its own serves, beside its own API, the parts of the REST
 // API it owns (its dead letters, its readiness, the sagas for the Order
 // service) and the parts the gateway composes the rest from, under
-// /internal/: what it knows of an order's saga, the head of its event log,
-// the view's positions, the queries the composer asks.
+// /internal/: what it knows of an order's saga, the head of its event log
+// and the log itself (eventlog_http.go), the view's positions, the queries
+// the composer asks. The History service also rebuilds its view online.
 
 // sagaPart is what one module knows of an order's saga: the Order
 // service's saga status, and every module's messages and dead letters for
@@ -64,12 +65,17 @@ func (m *Module) partRoutes(mux *http.ServeMux) {
 	case m.orders != nil:
 		mux.Handle("GET /sagas", unfinishedSagas(m.log, m.orders))
 		mux.Handle("GET /internal/head", m.head(m.orders.Outbox(), ordercontract.EventsTopic))
+		logRoutes(mux, m.log, m.db, ordercontract.Module, ordercontract.EventsTopic)
 	case m.customers != nil:
 		mux.Handle("GET /internal/head", m.head(m.customers.Outbox(), customercontract.EventsTopic))
 		mux.Handle("GET /internal/customers", httpjson.Handle(m.log, m.getCustomersCreatedAfter))
+		logRoutes(mux, m.log, m.db, customercontract.Module, customercontract.EventsTopic)
 	case m.view != nil:
 		mux.Handle("GET /internal/view/positions", httpjson.Handle(m.log, m.getViewPositions))
 		mux.Handle("GET /internal/valuable-customers", httpjson.Handle(m.log, m.getValuablePart))
+		mux.Handle("POST /views/rebuild", httpjson.Handle(m.log, func(w http.ResponseWriter, r *http.Request) error {
+			return serveRebuild(w, r, m.log, m.rebuild.life, m.RebuildView)
+		}))
 	}
 }
 

@@ -39,10 +39,38 @@ type RebuildResult struct {
 	Took      time.Duration  `json:"-"`
 }
 
-// viewSource is one log the view is built from.
+// viewSource is one log the view is built from: a module's event log of
+// topic.
 type viewSource struct {
+	module, topic string
+	log           eventLog
+}
+
+// eventLog is a module's event log: its outbox (bus.ReadLog), in this
+// process or read over HTTP from the module's own (remoteLog).
+type eventLog interface {
+	// End returns how many events the log holds and the position of its
+	// last one (0 for none).
+	End(ctx context.Context) (count int, last int64, err error)
+	// Read returns up to limit events after position after, in order.
+	Read(ctx context.Context, after int64, limit int) ([]bus.Envelope, error)
+}
+
+// localLog is the event log of topic in a module's database.
+type localLog struct {
 	db            *storage.DB
 	module, topic string
+}
+
+func (l localLog) End(ctx context.Context) (int, int64, error) { return bus.LogEnd(ctx, l.db, l.topic) }
+
+func (l localLog) Read(ctx context.Context, after int64, limit int) ([]bus.Envelope, error) {
+	return bus.ReadLog(ctx, l.db, l.module, l.topic, after, limit)
+}
+
+// localSource is the view's source topic of module, read from db.
+func localSource(db *storage.DB, module, topic string) viewSource {
+	return viewSource{module: module, topic: topic, log: localLog{db: db, module: module, topic: topic}}
 }
 
 // RebuildView rebuilds history.db in dataDir from scratch, from the events
@@ -62,9 +90,10 @@ func RebuildView(ctx context.Context, dataDir string, progress RebuildProgress) 
 	}
 	defer lock.Unlock()
 	var sources []viewSource
+	var dbs []*storage.DB
 	defer func() {
-		for _, src := range sources {
-			src.db.Close()
+		for _, db := range dbs {
+			db.Close()
 		}
 	}()
 	for _, src := range []struct {
@@ -78,7 +107,8 @@ func RebuildView(ctx context.Context, dataDir string, progress RebuildProgress) 
 		if err != nil {
 			return RebuildResult{}, err
 		}
-		sources = append(sources, viewSource{db: db, module: src.module, topic: src.topic})
+		dbs = append(dbs, db)
+		sources = append(sources, localSource(db, src.module, src.topic))
 	}
 	target := filepath.Join(dataDir, history.FileName)
 	res, err := buildView(ctx, target+".rebuild", sources, progress)
@@ -108,7 +138,7 @@ func buildView(ctx context.Context, path string, sources []viewSource, progress 
 	ends := make([]int64, len(sources))
 	st := RebuildStatus{}
 	for i, src := range sources {
-		n, last, err := bus.LogEnd(ctx, src.db, src.topic)
+		n, last, err := src.log.End(ctx)
 		if err != nil {
 			return RebuildResult{}, err
 		}
@@ -142,7 +172,7 @@ func replay(ctx context.Context, src viewSource, end int64, view *storage.DB, st
 	const batch = 2000
 	var after int64
 	for after < end {
-		events, err := bus.ReadLog(ctx, src.db, src.module, src.topic, after, batch)
+		events, err := src.log.Read(ctx, after, batch)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -78,6 +79,10 @@ type Config struct {
 	// Transport, if set, makes the bus's transport (a broker) each time
 	// the system starts; the in-process GoChannel by default.
 	Transport func(ctx context.Context) (bus.Transport, error)
+	// Services are where the other modules' HTTP APIs are, for a module
+	// on its own (StartModule): the History service reads the Customer and
+	// Order services' event logs there to rebuild its view online.
+	Services map[string]*url.URL
 	// ReadyLag is how many events the view may be behind a topic while
 	// GET /readyz answers ready; DefaultReadyLag when 0.
 	ReadyLag int64
