@@ -28,7 +28,9 @@ in their outboxes.
 With --addr, the running server at that address rebuilds its own view and loses
 nothing: the view's consumers pause (the events sent meanwhile wait for them), the
 new view is built and swapped in, and they resume where it stands. Queries are
-answered from the old view until the swap.
+answered from the old view until the swap. Against the gateway of serve --split, the
+History service's process rebuilds its view from the Order and Customer services' logs
+over HTTP; if one of them is down, nothing is swapped and the error names it.
 
 With --data, the view in that directory is rebuilt offline: no server may be
 running on the directory (it is refused if one is). The new view is built beside
