@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/rest"
 	"sagalab/modules/system"
 )
 
@@ -143,25 +143,12 @@ func uniquePrefixLen(ids []string, least int) int {
 	}
 }
 
-type orderJSON struct {
-	ID              string              `json:"orderId"`
-	CustomerID      string              `json:"customerId"`
-	OrderTotal      money.Amount        `json:"orderTotal"`
-	State           ordercontract.State `json:"orderState"`
-	RejectionReason *string             `json:"rejectionReason"`
-	SagaMode        string              `json:"sagaMode"`
-	CreatedAt       time.Time           `json:"createdAt"`
-	UpdatedAt       time.Time           `json:"updatedAt"`
-}
-
+// writeOrdersJSON prints orders as GET /orders lists them, with their
+// times and without the architecture.
 func writeOrdersJSON(out io.Writer, orders []ordercontract.Order) error {
-	rows := make([]orderJSON, len(orders))
+	rows := rest.OrdersOf(orders, "")
 	for i, o := range orders {
-		rows[i] = orderJSON{ID: o.ID, CustomerID: o.CustomerID, OrderTotal: money.Amount{Amount: o.OrderTotal},
-			State: o.State, SagaMode: string(o.SagaMode), CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
-		if o.RejectionReason != "" {
-			rows[i].RejectionReason = &o.RejectionReason
-		}
+		rows[i].CreatedAt, rows[i].UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")

@@ -11,6 +11,7 @@ import (
 	"sagalab/modules/customer/contract"
 	"sagalab/modules/shared/httpjson"
 	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/rest"
 )
 
 // Routes adds the Customer service's HTTP API to mux.
@@ -21,29 +22,12 @@ func (m *Module) Routes(mux *http.ServeMux, log *slog.Logger) {
 	mux.Handle("GET /customers/{id}/events", httpjson.Handle(log, m.getEvents))
 }
 
-type createCustomerRequest struct {
-	Name        *string `json:"name"`
-	CreditLimit *struct {
-		Amount json.RawMessage `json:"amount"`
-	} `json:"creditLimit"`
-}
-
 func (m *Module) postCustomer(w http.ResponseWriter, r *http.Request) error {
-	var req createCustomerRequest
-	if err := httpjson.Decode(w, r, &req); err != nil {
+	req, err := rest.DecodeNewCustomer(w, r)
+	if err != nil {
 		return err
 	}
-	if req.Name == nil {
-		return httpjson.Errorf(http.StatusBadRequest, "name: required")
-	}
-	if req.CreditLimit == nil {
-		return httpjson.Errorf(http.StatusBadRequest, `creditLimit: required, as {"amount": "15.00"}`)
-	}
-	limit, err := money.ParseJSON(req.CreditLimit.Amount)
-	if err != nil {
-		return httpjson.Errorf(http.StatusBadRequest, "creditLimit.amount: %v", err)
-	}
-	id, pos, err := m.create(r.Context(), *req.Name, limit)
+	id, pos, err := m.create(r.Context(), req.Name, req.CreditLimit)
 	if errors.Is(err, ErrInvalid) {
 		return httpjson.Errorf(http.StatusBadRequest, "%v", err)
 	}
@@ -54,28 +38,12 @@ func (m *Module) postCustomer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type customerResponse struct {
-	ID              string       `json:"customerId"`
-	Name            string       `json:"name"`
-	CreditLimit     money.Amount `json:"creditLimit"`
-	AvailableCredit money.Amount `json:"availableCredit"`
-}
-
-func response(c contract.Customer) customerResponse {
-	return customerResponse{ID: c.ID, Name: c.Name,
-		CreditLimit: money.Amount{Amount: c.CreditLimit}, AvailableCredit: money.Amount{Amount: c.AvailableCredit}}
-}
-
 func (m *Module) getCustomers(w http.ResponseWriter, r *http.Request) error {
 	cs, err := m.Customers(r.Context())
 	if err != nil {
 		return err
 	}
-	out := make([]customerResponse, len(cs))
-	for i, c := range cs {
-		out[i] = response(c)
-	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"customers": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"customers": rest.CustomersOf(cs)})
 	return nil
 }
 
@@ -90,7 +58,7 @@ func (m *Module) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpjson.Write(w, http.StatusOK, response(c))
+	httpjson.Write(w, http.StatusOK, rest.CustomerOf(c))
 	return nil
 }
 

@@ -14,8 +14,8 @@ import (
 
 	customercontract "sagalab/modules/customer/contract"
 	ordercontract "sagalab/modules/order/contract"
-	"sagalab/modules/shared/money"
 	"sagalab/modules/shared/queries"
+	"sagalab/modules/shared/rest"
 )
 
 // The services' query APIs over HTTP, for the composer of a gateway in
@@ -105,33 +105,20 @@ type remoteCustomers struct{ remote }
 
 var _ customercontract.Queries = remoteCustomers{}
 
-// customerJSON is a customer as the Customer service's API gives it.
-type customerJSON struct {
-	ID              string       `json:"customerId"`
-	Name            string       `json:"name"`
-	CreditLimit     money.Amount `json:"creditLimit"`
-	AvailableCredit money.Amount `json:"availableCredit"`
-}
-
-func (c customerJSON) contract() customercontract.Customer {
-	return customercontract.Customer{ID: c.ID, Name: c.Name, CreditLimit: c.CreditLimit.Amount,
-		AvailableCredit: c.AvailableCredit.Amount}
-}
-
 func (r remoteCustomers) Customer(ctx context.Context, id string) (customercontract.Customer, error) {
-	var c customerJSON
+	var c rest.Customer
 	err := r.get(ctx, "/customers/"+url.PathEscape(id), nil, &c, customercontract.ErrNotFound)
-	return c.contract(), err
+	return c.Contract(), err
 }
 
 func (r remoteCustomers) Customers(ctx context.Context) ([]customercontract.Customer, error) {
-	var all struct{ Customers []customerJSON }
+	var all struct{ Customers []rest.Customer }
 	if err := r.get(ctx, "/customers", nil, &all, nil); err != nil {
 		return nil, err
 	}
 	out := make([]customercontract.Customer, len(all.Customers))
 	for i, c := range all.Customers {
-		out[i] = c.contract()
+		out[i] = c.Contract()
 	}
 	return out, nil
 }
@@ -169,29 +156,10 @@ type remoteOrders struct{ remote }
 
 var _ ordercontract.Queries = remoteOrders{}
 
-// orderJSON is an order as the Order service's API gives it.
-type orderJSON struct {
-	ID              string              `json:"orderId"`
-	CustomerID      string              `json:"customerId"`
-	OrderTotal      money.Amount        `json:"orderTotal"`
-	State           ordercontract.State `json:"orderState"`
-	RejectionReason *string             `json:"rejectionReason"`
-	SagaMode        string              `json:"sagaMode"`
-}
-
-func (o orderJSON) contract() ordercontract.Order {
-	out := ordercontract.Order{ID: o.ID, CustomerID: o.CustomerID, OrderTotal: o.OrderTotal.Amount, State: o.State,
-		SagaMode: ordercontract.SagaMode(o.SagaMode)}
-	if o.RejectionReason != nil {
-		out.RejectionReason = *o.RejectionReason
-	}
-	return out
-}
-
 func (r remoteOrders) Order(ctx context.Context, id string) (ordercontract.Order, error) {
-	var o orderJSON
+	var o rest.Order
 	err := r.get(ctx, "/orders/"+url.PathEscape(id), nil, &o, ordercontract.ErrNotFound)
-	return o.contract(), err
+	return o.Contract(), err
 }
 
 func (r remoteOrders) Orders(ctx context.Context) ([]ordercontract.Order, error) {
@@ -205,13 +173,13 @@ func (r remoteOrders) FindOrders(ctx context.Context, f ordercontract.Filter) ([
 	if f.CustomerID != "" {
 		q.Set("customerId", f.CustomerID)
 	}
-	var all struct{ Orders []orderJSON }
+	var all struct{ Orders []rest.Order }
 	if err := r.get(ctx, "/orders", q, &all, nil); err != nil {
 		return nil, err
 	}
 	out := make([]ordercontract.Order, 0, len(all.Orders))
 	for _, o := range all.Orders {
-		out = append(out, o.contract())
+		out = append(out, o.Contract())
 	}
 	return slices.DeleteFunc(out, func(o ordercontract.Order) bool {
 		return (f.CustomerID != "" && o.CustomerID != f.CustomerID) || (f.State != "" && o.State != f.State) ||

@@ -10,6 +10,7 @@ import (
 	"sagalab/bus"
 	"sagalab/modules/shared/httpjson"
 	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/rest"
 )
 
 // MaxViewWait bounds how long a query waits for the view to catch up.
@@ -58,17 +59,12 @@ func (v *View) getOrderHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	type entry struct {
-		OrderID    string       `json:"orderId"`
-		State      string       `json:"state"`
-		OrderTotal money.Amount `json:"orderTotal"`
-	}
-	orders := map[string]entry{}
+	doc := rest.OrderHistory{ID: d.CustomerID, Name: d.Name, CreditLimit: money.Amount{Amount: d.CreditLimit},
+		Orders: map[string]rest.HistoryOrder{}}
 	for _, o := range d.Orders {
-		orders[o.OrderID] = entry{OrderID: o.OrderID, State: string(o.State), OrderTotal: money.Amount{Amount: o.OrderTotal}}
+		doc.Orders[o.OrderID] = rest.HistoryOrder{OrderID: o.OrderID, State: string(o.State),
+			OrderTotal: money.Amount{Amount: o.OrderTotal}}
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{
-		"id": d.CustomerID, "name": d.Name, "creditLimit": money.Amount{Amount: d.CreditLimit}, "orders": orders,
-	})
+	httpjson.Write(w, http.StatusOK, doc)
 	return nil
 }

@@ -1,14 +1,13 @@
 package order
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"sagalab/modules/order/contract"
 	"sagalab/modules/shared/httpjson"
-	"sagalab/modules/shared/money"
+	"sagalab/modules/shared/rest"
 )
 
 // Routes adds the Order service's HTTP API to mux.
@@ -19,38 +18,17 @@ func (m *Module) Routes(mux *http.ServeMux, log *slog.Logger) {
 	mux.Handle("POST /orders/{id}/cancel", httpjson.Handle(log, m.postCancel))
 }
 
-type createOrderRequest struct {
-	CustomerID *string `json:"customerId"`
-	OrderTotal *struct {
-		Amount json.RawMessage `json:"amount"`
-	} `json:"orderTotal"`
-	SagaMode string `json:"sagaMode"`
-}
-
 func (m *Module) postOrder(w http.ResponseWriter, r *http.Request) error {
-	var req createOrderRequest
-	if err := httpjson.Decode(w, r, &req); err != nil {
-		return err
-	}
-	if req.CustomerID == nil {
-		return httpjson.Errorf(http.StatusBadRequest, "customerId: required")
-	}
-	if req.OrderTotal == nil {
-		return httpjson.Errorf(http.StatusBadRequest, `orderTotal: required, as {"amount": "12.34"}`)
-	}
-	total, err := money.ParseJSON(req.OrderTotal.Amount)
+	req, err := rest.DecodeNewOrder(w, r)
 	if err != nil {
-		return httpjson.Errorf(http.StatusBadRequest, "orderTotal.amount: %v", err)
-	}
-	if total == 0 {
-		return httpjson.Errorf(http.StatusBadRequest, "orderTotal.amount: must be more than 0.00")
+		return err
 	}
 	if req.SagaMode != "" {
 		if _, err := contract.ParseSagaMode(req.SagaMode); err != nil {
 			return httpjson.Errorf(http.StatusBadRequest, "sagaMode: %v", err)
 		}
 	}
-	o, pos, err := m.create(r.Context(), *req.CustomerID, total, contract.SagaMode(req.SagaMode))
+	o, pos, err := m.create(r.Context(), req.CustomerID, req.OrderTotal, contract.SagaMode(req.SagaMode))
 	if errors.Is(err, ErrInvalid) {
 		return httpjson.Errorf(http.StatusBadRequest, "%v", err)
 	}
@@ -61,27 +39,9 @@ func (m *Module) postOrder(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type orderResponse struct {
-	ID              string         `json:"orderId"`
-	CustomerID      string         `json:"customerId"`
-	OrderTotal      money.Amount   `json:"orderTotal"`
-	State           contract.State `json:"orderState"`
-	RejectionReason *string        `json:"rejectionReason"`
-	SagaMode        string         `json:"sagaMode"`
-	// Architecture is the architecture that handled the order.
-	Architecture string `json:"architecture"`
-	// Position is set on a write: the position of the event it produced.
-	Position string `json:"position,omitempty"`
-}
-
-func response(o contract.Order) orderResponse {
-	r := orderResponse{ID: o.ID, CustomerID: o.CustomerID, OrderTotal: money.Amount{Amount: o.OrderTotal},
-		State: o.State, SagaMode: string(o.SagaMode), Architecture: "microservices"}
-	if o.RejectionReason != "" {
-		r.RejectionReason = &o.RejectionReason
-	}
-	return r
-}
+// architecture is what the service's orders report as the architecture
+// that handled them.
+const architecture = "microservices"
 
 func (m *Module) getOrders(w http.ResponseWriter, r *http.Request) error {
 	var os []contract.Order
@@ -94,11 +54,7 @@ func (m *Module) getOrders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]orderResponse, len(os))
-	for i, o := range os {
-		out[i] = response(o)
-	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"orders": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"orders": rest.OrdersOf(os, architecture)})
 	return nil
 }
 
@@ -110,7 +66,7 @@ func (m *Module) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpjson.Write(w, http.StatusOK, response(o))
+	httpjson.Write(w, http.StatusOK, rest.OrderOf(o, architecture))
 	return nil
 }
 
@@ -124,7 +80,7 @@ func (m *Module) postCancel(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	resp := response(o)
+	resp := rest.OrderOf(o, architecture)
 	resp.Position = pos.String()
 	httpjson.Write(w, http.StatusOK, resp)
 	return nil

@@ -19,7 +19,8 @@ import (
 //	bus extensions   bus/saga, bus/eventstore; import bus and storage
 //	broker           bus/jetstream, the NATS JetStream transport; imports bus and
 //	                 storage; only the tools and commands choose a broker
-//	shared           modules/shared/*: money, HTTP JSON, the query contract, display
+//	shared           modules/shared/*: money, HTTP JSON, the REST wire shapes, the query
+//	                 contract, display; import contracts, no service
 //	contract         modules/<service>/contract: what a service offers others
 //	service          modules/<service>/...: its own packages, others' contracts only
 //	system           modules/system, the composition root
@@ -194,6 +195,10 @@ func TestLayerRules(t *testing.T) {
 		{"sagalab/bus", "sagalab/bus/saga", false},
 		{"sagalab/bus/saga", "sagalab/bus", true},
 		{"sagalab/modules/shared/money", "sagalab/modules/customer", false},
+		{"sagalab/modules/shared/rest", "sagalab/modules/order/contract", true},
+		{"sagalab/modules/shared/rest", "sagalab/modules/order", false},
+		{"sagalab/modules/gateway", "sagalab/modules/shared/rest", true},
+		{"sagalab/cmd", "sagalab/modules/shared/rest", true},
 		{"sagalab/modules/order", "sagalab/modules/customer", false},
 		{"sagalab/modules/order", "sagalab/modules/customer/internal/x", false},
 		{"sagalab/modules/order", "sagalab/modules/customer/contract", true},
