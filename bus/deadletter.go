@@ -62,21 +62,13 @@ func newDeadLetters(consumer string, db *storage.DB) *deadLetters {
 
 // load reads which messages are parked.
 func (d *deadLetters) load(ctx context.Context) error {
-	ids := map[string]bool{}
-	rows, err := d.db.Reader().QueryContext(ctx, `SELECT message_id FROM dead_letters WHERE consumer = ?`, d.consumer)
+	list, err := storage.QueryStrings(ctx, d.db.Reader(), `SELECT message_id FROM dead_letters WHERE consumer = ?`, d.consumer)
 	if err != nil {
 		return fmt.Errorf("read the %s dead letters: %w", d.consumer, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("read the %s dead letters: %w", d.consumer, err)
-		}
+	ids := make(map[string]bool, len(list))
+	for _, id := range list {
 		ids[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the %s dead letters: %w", d.consumer, err)
 	}
 	d.mu.Lock()
 	d.parked = ids

@@ -18,20 +18,11 @@ func WithPrefix(ctx context.Context, q Querier, table, column, prefix string, li
 	}
 	query += fmt.Sprintf(` ORDER BY %s LIMIT ?`, column)
 	args = append(args, limit)
-	rows, err := q.QueryContext(ctx, query, args...)
+	out, err := QueryStrings(ctx, q, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s starting with %q: %w", table, column, prefix, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("%s %s starting with %q: %w", table, column, prefix, err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // prefixEnd returns the smallest string greater than every string that

@@ -137,21 +137,12 @@ func commandStep(ctx context.Context, q storage.Querier, commandID string) (stri
 }
 
 func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit int) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM saga_instances WHERE deadline_at > 0 AND deadline_at <= ?
+	ids, err := storage.QueryStrings(ctx, q, `SELECT id FROM saga_instances WHERE deadline_at > 0 AND deadline_at <= ?
 		AND state = 'RUNNING' ORDER BY deadline_at LIMIT ?`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find overdue sagas: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 func (e *Engine) log(ctx context.Context, tx *bus.Tx, in *instance, kind LogKind, step, msgType, msgID string) error {

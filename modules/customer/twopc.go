@@ -216,23 +216,13 @@ func (m *Module) commitPrepared(ctx context.Context, tx *bus.Tx, cause bus.Envel
 // ago: a prepared participant may not decide alone, so it asks.
 func (m *Module) AskDecisions(ctx context.Context) error {
 	before := m.now().Add(-m.askAfter).UnixNano()
-	rows, err := m.db.Reader().QueryContext(ctx, `SELECT tx_id FROM twopc_prepared WHERE state = 'PREPARED' AND asked_at <= ?
+	ids, err := storage.QueryStrings(ctx, m.db.Reader(), `SELECT tx_id FROM twopc_prepared WHERE state = 'PREPARED' AND asked_at <= ?
 		ORDER BY asked_at LIMIT 100`, before)
 	if err != nil {
 		return fmt.Errorf("prepared transactions waiting: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
-		return err
+	if len(ids) == 0 {
+		return nil
 	}
 	return m.out.Write(ctx, func(tx *bus.Tx) error {
 		for _, id := range ids {

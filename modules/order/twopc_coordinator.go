@@ -233,23 +233,13 @@ func (m *Module) onQueryDecision(ctx context.Context, tx *bus.Tx, msg bus.Receiv
 // acknowledged it. Participants apply a decision once; a second copy is
 // acknowledged again and changes nothing.
 func (m *Module) Recover(ctx context.Context) error {
-	rows, err := m.db.Reader().QueryContext(ctx, `SELECT tx_id FROM twopc_log
+	ids, err := storage.QueryStrings(ctx, m.db.Reader(), `SELECT tx_id FROM twopc_log
 		WHERE state != 'PREPARING' AND (order_ack = 0 OR customer_ack = 0) ORDER BY created_at LIMIT 1000`)
 	if err != nil {
 		return fmt.Errorf("recover two-phase commits: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("recover two-phase commits: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
-		return err
+	if len(ids) == 0 {
+		return nil
 	}
 	return m.out.Write(ctx, func(tx *bus.Tx) error {
 		for _, id := range ids {
@@ -279,23 +269,13 @@ func (m *Module) Recover(ctx context.Context) error {
 // hold the others' locks for ever. Only an undecided transaction may
 // abort; once a decision is logged it stands.
 func (m *Module) expireTransactions(ctx context.Context) error {
-	rows, err := m.db.Reader().QueryContext(ctx, `SELECT tx_id FROM twopc_log WHERE state = 'PREPARING' AND deadline_at <= ?
+	ids, err := storage.QueryStrings(ctx, m.db.Reader(), `SELECT tx_id FROM twopc_log WHERE state = 'PREPARING' AND deadline_at <= ?
 		ORDER BY deadline_at LIMIT 100`, m.cfg.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("overdue two-phase commits: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
-		return err
+	if len(ids) == 0 {
+		return nil
 	}
 	return m.out.Write(ctx, func(tx *bus.Tx) error {
 		for _, id := range ids {
