@@ -37,6 +37,7 @@ type deadLetterFlags struct {
 func (f *deadLetterFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dataDir, "data", "sagalab-data", "data directory, when no server runs on it")
 	cmd.Flags().StringVar(&f.addr, "addr", "", "address of a running sagalab serve, such as 127.0.0.1:8080")
+	cmd.Flags().StringVar(&f.consumer, "consumer", "", "only the dead letters of this module (order, customer or history)")
 }
 
 // open picks the store: the server at --addr, or --data opened the way
@@ -176,7 +177,6 @@ func newDeadLettersList() *cobra.Command {
 		},
 	}
 	flags.register(cmd)
-	cmd.Flags().StringVar(&flags.consumer, "consumer", "", "only the dead letters of this module (order, customer or history)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, as GET /dead-letters answers")
 	return cmd
 }
@@ -205,7 +205,6 @@ retried messages caused to be delivered, and stops; saga deadlines are left to t
 		},
 	}
 	flags.register(cmd)
-	cmd.Flags().StringVar(&flags.consumer, "consumer", "", "only the dead letters of this module (order, customer or history)")
 	cmd.Flags().BoolVar(&all, "all", false, "retry every dead letter (of --consumer, if given)")
 	return cmd
 }
@@ -231,7 +230,6 @@ needs --yes.`,
 		},
 	}
 	flags.register(cmd)
-	cmd.Flags().StringVar(&flags.consumer, "consumer", "", "only the dead letters of this module (order, customer or history)")
 	cmd.Flags().BoolVar(&all, "all", false, "drop every dead letter (of --consumer, if given); needs --yes")
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm --all")
 	return cmd

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sagalab/bus"
+	"sagalab/modules/shared/display"
 	"sagalab/modules/system"
 )
 
@@ -24,17 +25,7 @@ func ReadRows(ctx context.Context, sys *system.System) (Rows, error) {
 			if err != nil {
 				return nil, fmt.Errorf("read %s: %w", name, err)
 			}
-			out[name] = map[string]string{}
-			for rows.Next() {
-				var k, v string
-				if err := rows.Scan(&k, &v); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("read %s: %w", name, err)
-				}
-				out[name][k] = v
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			if out[name], err = display.ReadLines(rows); err != nil {
 				return nil, fmt.Errorf("read %s: %w", name, err)
 			}
 		}

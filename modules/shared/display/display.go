@@ -5,6 +5,8 @@
 // schema.
 package display
 
+import "database/sql"
+
 // Table is one table a service shows. Key and Line are SQL expressions
 // over the table's columns: Key names a row (unique in the table, and in
 // the order rows are listed), Line is the row as one line of text.
@@ -36,4 +38,19 @@ func Outbox() Table {
 func Inbox() Table {
 	return Table{Name: "inbox", Key: `consumer || ' ' || message_id`,
 		Line: `message_id || ' ' || type || ' from ' || source`}
+}
+
+// ReadLines reads the rows of a table's Query, (key, line) each, and
+// closes rows: key -> line.
+func ReadLines(rows *sql.Rows) (map[string]string, error) {
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
 }
