@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"sagalab/storage"
 )
 
 // Info describes a saga instance.
@@ -60,20 +62,15 @@ func (e *Engine) Running(ctx context.Context) ([]Info, error) {
 }
 
 func (e *Engine) query(ctx context.Context, clause string, args ...any) ([]Info, error) {
-	rows, err := e.cfg.DB.Reader().QueryContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances `+clause, args...)
+	ins, err := storage.QueryAll(ctx, e.cfg.DB.Reader(), scanInstance, `SELECT `+instanceColumns+` FROM saga_instances `+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list sagas: %w", err)
 	}
-	defer rows.Close()
 	var out []Info
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list sagas: %w", err)
-		}
+	for _, in := range ins {
 		out = append(out, e.info(in))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Saga returns one saga or ErrNotFound.

@@ -210,19 +210,10 @@ func viewCustomers(ctx context.Context, q storage.Querier, after time.Time) ([]c
 	if !after.IsZero() {
 		from = after.UnixNano()
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns+` FROM customer_view WHERE created_at > ?
+	out, err := storage.QueryAll(ctx, q, scanCustomer, `SELECT `+customerColumns+` FROM customer_view WHERE created_at > ?
 		ORDER BY created_at, id`, from)
 	if err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
-	defer rows.Close()
-	var out []contract.Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list customers: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }

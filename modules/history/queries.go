@@ -42,12 +42,7 @@ func valuableCustomers(ctx context.Context, r *sql.DB, q queries.ValuableCustome
 			return nil, st, fmt.Errorf("view: valuable customers: %w", err)
 		}
 		st.RowsFetched++
-		if n := len(out); n == 0 || out[n-1].CustomerID != cid {
-			out = append(out, queries.ValuableCustomer{CustomerID: cid, Name: name})
-		}
-		last := &out[len(out)-1]
-		last.Orders = append(last.Orders, queries.OrderRef{OrderID: oid, OrderTotal: money.Money(total)})
-		last.Total += money.Money(total)
+		out = queries.AddOrder(out, cid, name, queries.OrderRef{OrderID: oid, OrderTotal: money.Money(total)})
 	}
 	return out, st, rows.Err()
 }

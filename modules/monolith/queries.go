@@ -42,20 +42,11 @@ func (s *Store) Order(ctx context.Context, id string) (ordercontract.Order, erro
 
 // Orders returns every order, oldest first.
 func (s *Store) Orders(ctx context.Context) ([]ordercontract.Order, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY rowid`)
+	out, err := storage.QueryAll(ctx, s.db.Reader(), scanOrder, `SELECT `+orderColumns+` FROM orders ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	defer rows.Close()
-	var out []ordercontract.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const customerColumns = `id, name, credit_limit, credit_limit - reserved, created_at`
@@ -82,20 +73,11 @@ func (s *Store) Customer(ctx context.Context, id string) (customercontract.Custo
 
 // Customers returns every customer, oldest first.
 func (s *Store) Customers(ctx context.Context) ([]customercontract.Customer, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+customerColumns+` FROM customers ORDER BY rowid`)
+	out, err := storage.QueryAll(ctx, s.db.Reader(), scanCustomer, `SELECT `+customerColumns+` FROM customers ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
-	defer rows.Close()
-	var out []customercontract.Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list customers: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ValuableCustomersSQL is the slides' "recent, valuable customers" query as
@@ -126,12 +108,7 @@ func (s *Store) ValuableCustomers(ctx context.Context, q queries.ValuableCustome
 			return nil, st, fmt.Errorf("monolith: valuable customers: %w", err)
 		}
 		st.RowsFetched++
-		if n := len(out); n == 0 || out[n-1].CustomerID != cid {
-			out = append(out, queries.ValuableCustomer{CustomerID: cid, Name: name})
-		}
-		last := &out[len(out)-1]
-		last.Orders = append(last.Orders, queries.OrderRef{OrderID: oid, OrderTotal: money.Money(total)})
-		last.Total += money.Money(total)
+		out = queries.AddOrder(out, cid, name, queries.OrderRef{OrderID: oid, OrderTotal: money.Money(total)})
 	}
 	return out, st, rows.Err()
 }
@@ -151,18 +128,9 @@ func (s *Store) OrderHistory(ctx context.Context, customerID string) (customerco
 	if err != nil {
 		return c, nil, fmt.Errorf("order history of %s: %w", customerID, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = ? ORDER BY rowid`, customerID)
+	out, err := storage.QueryAll(ctx, tx, scanOrder, `SELECT `+orderColumns+` FROM orders WHERE customer_id = ? ORDER BY rowid`, customerID)
 	if err != nil {
 		return c, nil, fmt.Errorf("order history of %s: %w", customerID, err)
 	}
-	defer rows.Close()
-	var out []ordercontract.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return c, nil, fmt.Errorf("order history of %s: %w", customerID, err)
-		}
-		out = append(out, o)
-	}
-	return c, out, rows.Err()
+	return c, out, nil
 }

@@ -53,20 +53,11 @@ func (s store) get(ctx context.Context, q storage.Querier, id string) (contract.
 
 // list returns the orders that clause (WHERE, ORDER BY, LIMIT) selects.
 func (s store) list(ctx context.Context, q storage.Querier, clause string, args ...any) ([]contract.Order, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders `+clause, args...)
+	out, err := storage.QueryAll(ctx, q, scanOrder, `SELECT `+orderColumns+` FROM orders `+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	defer rows.Close()
-	var out []contract.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // transition moves order id from state from to state to, with reason. It

@@ -43,6 +43,19 @@ type Stats struct {
 	Elapsed     time.Duration `json:"-"`
 }
 
+// AddOrder adds one row of a join of customers and their orders, sorted by
+// customer, to out: the order, under its customer's row (a new one when
+// the customer is not the last one's).
+func AddOrder(out []ValuableCustomer, customerID, name string, o OrderRef) []ValuableCustomer {
+	if n := len(out); n == 0 || out[n-1].CustomerID != customerID {
+		out = append(out, ValuableCustomer{CustomerID: customerID, Name: name})
+	}
+	last := &out[len(out)-1]
+	last.Orders = append(last.Orders, o)
+	last.Total += o.OrderTotal
+	return out
+}
+
 // Same reports whether two answers have the same rows in the same order.
 func Same(a, b []ValuableCustomer) bool {
 	return slices.EqualFunc(a, b, func(x, y ValuableCustomer) bool {
