@@ -214,24 +214,54 @@ func (t *Transport) Completion() bus.Completion { return bus.AfterPublish }
 // Backlog is how many messages consumer has not acknowledged yet, over the
 // topics it subscribed to through t: waiting in the stream or delivered and
 // unacknowledged.
+//
+// A consumer counts a newly stored message as pending a moment after the
+// publish was acknowledged, so NumPending alone can read 0 for a message
+// the relay has already published. The stream's last sequence on the
+// topic is read from the stream itself: a consumer that has not been
+// delivered up to it has a backlog whatever its count says.
 func (t *Transport) Backlog(consumer string) (int, error) {
 	t.mu.Lock()
-	var cs []jetstream.Consumer
-	for _, c := range t.durables[consumer] {
-		cs = append(cs, c)
+	cs := map[string]jetstream.Consumer{}
+	for topic, c := range t.durables[consumer] {
+		cs[topic] = c
 	}
 	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+	defer cancel()
 	n := 0
-	for _, c := range cs {
-		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+	for topic, c := range cs {
 		info, err := c.Info(ctx)
-		cancel()
 		if err != nil {
 			return 0, fmt.Errorf("backlog of %s: %w", consumer, err)
 		}
-		n += int(info.NumPending) + info.NumAckPending
+		last, err := t.lastSequence(ctx, topic)
+		if err != nil {
+			return 0, fmt.Errorf("backlog of %s: %w", consumer, err)
+		}
+		n += info.NumAckPending
+		if info.Delivered.Stream < last {
+			n += max(int(info.NumPending), 1)
+		}
 	}
 	return n, nil
+}
+
+// lastSequence is the stream sequence of the last message stored on topic,
+// 0 when there is none.
+func (t *Transport) lastSequence(ctx context.Context, topic string) (uint64, error) {
+	s, err := t.js.Stream(ctx, t.cfg.Stream)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", t.cfg.Stream, err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject(topic))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last message on %s: %w", topic, err)
+	}
+	return m.Sequence, nil
 }
 
 // durable creates consumer's durable consumer of topic, or takes the
