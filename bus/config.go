@@ -15,7 +15,7 @@ type Config struct {
 	Faults Faults
 	// Observer is told about every message a consumer handles.
 	Observer Observer
-	// NewID makes message ids; it defaults to NewMessageID.
+	// NewID makes message ids; it defaults to random UUIDs.
 	NewID func() string
 	// Now is the clock stamped on messages; it defaults to time.Now.
 	Now func() time.Time
@@ -43,7 +43,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.NewID == nil {
-		c.NewID = NewMessageID
+		c.NewID = uuid.NewString
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -79,9 +79,3 @@ type ObserverFunc func(Delivery)
 
 // Handled calls f(d).
 func (f ObserverFunc) Handled(d Delivery) { f(d) }
-
-// NewMessageID makes a message id: a time-ordered (version 7) UUID, so that
-// the inbox and outbox keys a module writes land at the end of their
-// indexes, on the pages the last transactions already dirtied, not on a
-// random page each.
-func NewMessageID() string { return uuid.Must(uuid.NewV7()).String() }

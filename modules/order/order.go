@@ -38,7 +38,7 @@ type Config struct {
 	// SagaTimeout is how long a Create Order saga may stay PENDING.
 	SagaTimeout  time.Duration
 	NewID        func() string    // order ids; random UUIDs by default
-	NewMessageID func() string    // ids of the commands sagas send; bus.NewMessageID by default
+	NewMessageID func() string    // ids of the commands sagas send; random UUIDs by default
 	Now          func() time.Time // time.Now by default
 	Logger       *slog.Logger
 	// Finished, if set, is told after the commit that moves an order to
@@ -93,7 +93,7 @@ func New(cfg Config) (*Module, error) {
 		cfg.NewID = uuid.NewString
 	}
 	if cfg.NewMessageID == nil {
-		cfg.NewMessageID = bus.NewMessageID
+		cfg.NewMessageID = uuid.NewString
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
