@@ -3,6 +3,9 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
 )
 
 // Tx is one local transaction on a module's file, as WriteTx hands it to its
@@ -12,6 +15,7 @@ type Tx struct {
 	tx       *sql.Tx
 	onCommit []func()
 	stmts    int64 // statements run, for Stats
+	depth    int   // savepoints open (Savepoint)
 }
 
 // A statement of a transaction is not cut short when ctx is cancelled:
@@ -73,3 +77,36 @@ type ReadWriter interface {
 	Querier
 	Execer
 }
+
+// Savepoint runs fn inside a SAVEPOINT of the transaction: when fn fails,
+// what it changed is rolled back and its after-commit hooks dropped, and the
+// rest of the transaction stays. It returns fn's error; if SQLite cannot
+// roll back to the savepoint, the transaction is lost and the error says so
+// (return it, so WriteTx fails).
+func (t *Tx) Savepoint(fn func() error) error {
+	t.depth++
+	name := "nested" + strconv.Itoa(t.depth)
+	defer func() { t.depth-- }()
+	if _, err := t.tx.Exec("SAVEPOINT " + name); err != nil {
+		return fmt.Errorf("savepoint: %w: %w", ErrTransactionLost, err)
+	}
+	hooks := len(t.onCommit)
+	if err := fn(); err != nil {
+		t.onCommit = t.onCommit[:hooks]
+		if _, rbErr := t.tx.Exec("ROLLBACK TO " + name); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w: %w", ErrTransactionLost, rbErr))
+		}
+		if _, relErr := t.tx.Exec("RELEASE " + name); relErr != nil {
+			return errors.Join(err, fmt.Errorf("release savepoint: %w: %w", ErrTransactionLost, relErr))
+		}
+		return err
+	}
+	if _, err := t.tx.Exec("RELEASE " + name); err != nil {
+		return fmt.Errorf("release savepoint: %w: %w", ErrTransactionLost, err)
+	}
+	return nil
+}
+
+// ErrTransactionLost is wrapped by a Savepoint error after which the
+// transaction cannot go on: its function must fail.
+var ErrTransactionLost = errors.New("the transaction cannot go on")
