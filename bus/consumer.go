@@ -27,6 +27,10 @@ type Consumer struct {
 	// routes holds, per topic, the route of each message type; the route
 	// of type "" takes every type without one of its own.
 	routes map[string]map[string]route
+	// batch queues the messages waiting to be handled; onBatch runs once
+	// per batch (see batch.go).
+	batch   batcher
+	onBatch func(ctx context.Context, tx *Tx, handled []Envelope) error
 }
 
 // route is how a consumer takes one message type: it decodes a message and

@@ -2,10 +2,7 @@ package bus
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"sagalab/storage"
 )
 
 // Delivery is one message handled by one consumer.
@@ -28,52 +25,22 @@ type Delivery struct {
 	Took time.Duration
 }
 
-// handle runs run for env in one transaction that also records env in c's
-// inbox, so a second copy changes nothing, then acknowledges env. A nil run
-// means c does not need env: it is acknowledged with no transaction.
+// handle runs run for env in one transaction (shared with the other
+// messages waiting for c, see batch.go) that also records env in c's inbox,
+// so a second copy changes nothing, then acknowledges env. A nil run means c
+// does not need env: it is acknowledged with no transaction.
 func (c *Consumer) handle(ctx context.Context, env Envelope, run func(context.Context, *Tx) error) (Delivery, error) {
 	b := c.bus
 	d := Delivery{Envelope: env, Consumer: c.name}
 	if run == nil {
 		d.Ignored = true
 	} else {
-		resolved := false // a dead letter of the message was removed
-		began := time.Now()
-		err := c.db.WriteTx(ctx, func(st *storage.Tx) error {
-			var seen int
-			err := st.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
-				c.name, env.ID).Scan(&seen)
-			if err != nil {
-				return fmt.Errorf("look up %s in the %s inbox: %w", env.ID, c.name, err)
-			}
-			if seen > 0 {
-				d.Duplicate = true
-				resolved, err = c.dl.resolve(ctx, st, env.ID)
-				return err
-			}
-			if err := b.faults.fail(c.name, env); err != nil {
-				return err
-			}
-			tx := &Tx{Tx: st, out: c.out, handling: &env}
-			if err := run(ctx, tx); err != nil {
-				return err
-			}
-			d.Effect = tx.Effect()
-			_, err = st.ExecContext(ctx, `INSERT INTO inbox
-				(consumer, message_id, source, type, correlation_id, causation_id, received_at, effect)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.name, env.ID, env.Source, env.Type, env.CorrelationID,
-				env.CausationID, b.cfg.Now().UnixNano(), d.Effect)
-			if err != nil {
-				return fmt.Errorf("record %s in the %s inbox: %w", env.ID, c.name, err)
-			}
-			resolved, err = c.dl.resolve(ctx, st, env.ID)
-			return err
-		})
-		d.Took = time.Since(began)
-		if err != nil {
-			return d, &handlingError{consumer: c.name, env: env, err: err}
+		q := c.handleQueued(ctx, env, run)
+		d = q.d
+		if q.err != nil {
+			return d, &handlingError{consumer: c.name, env: env, err: q.err}
 		}
-		if resolved {
+		if q.resolved {
 			c.dl.setParked(env.ID, false)
 		}
 	}

@@ -1,0 +1,251 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"sagalab/storage"
+)
+
+// Batched consumption: the messages waiting for one consumer are handled
+// together, in one local transaction, each inside its own savepoint, so a
+// failing message rolls back only itself and fails (is retried, then
+// parked) alone. The batch looks its messages up in the inbox with one
+// query and records them with one multi-row insert; the consumer's OnBatch
+// hook runs once for the batch. Every caller returns after the COMMIT, so
+// each message is acknowledged only once its work is durable.
+//
+// A caller queues its message. If no batch of the consumer is running, it
+// leads: it takes what is queued (up to maxBatch; a batch never waits to
+// fill), runs it, tells each caller its outcome and hands the lead to the
+// oldest caller queued meanwhile. The transport (the router, step mode)
+// still hands messages one at a time; the batch forms from those that
+// arrive while the previous one runs.
+
+// maxBatch bounds the messages one batch handles.
+const maxBatch = 64
+
+// queued is one message waiting in, or handled in, a batch.
+type queued struct {
+	ctx      context.Context
+	env      Envelope
+	run      func(context.Context, *Tx) error
+	d        Delivery
+	received int64 // inbox received_at
+	resolved bool  // a dead letter of the message was removed
+	err      error
+	// turn says, once: true, lead the next batch; false, done.
+	turn chan bool
+}
+
+// batcher is a consumer's queue of messages to handle.
+type batcher struct {
+	mu     sync.Mutex
+	queue  []*queued
+	active bool
+}
+
+// OnBatch makes c run f once per batch of messages it handled, inside the
+// batch's transaction and after their handlers, with the messages whose
+// handlers succeeded (duplicates left out): for work many messages share,
+// such as a view's read position. When f fails, the whole batch fails and
+// each message is retried. Register before the bus starts.
+func (c *Consumer) OnBatch(f func(ctx context.Context, tx *Tx, handled []Envelope) error) {
+	c.onBatch = f
+}
+
+// handleQueued handles env with run in a batch and returns once the batch
+// has committed, with the message's delivery and outcome.
+func (c *Consumer) handleQueued(ctx context.Context, env Envelope, run func(context.Context, *Tx) error) *queued {
+	q := &queued{ctx: ctx, env: env, run: run, turn: make(chan bool, 1)}
+	bt := &c.batch
+	bt.mu.Lock()
+	bt.queue = append(bt.queue, q)
+	lead := !bt.active
+	bt.active = true
+	bt.mu.Unlock()
+	if !lead {
+		lead = <-q.turn
+	}
+	if lead {
+		bt.mu.Lock()
+		n := min(len(bt.queue), maxBatch)
+		batch := bt.queue[:n:n]
+		bt.queue = bt.queue[n:]
+		bt.mu.Unlock()
+		c.runBatch(batch)
+		bt.mu.Lock()
+		if len(bt.queue) > 0 {
+			bt.queue[0].turn <- true
+		} else {
+			bt.active = false
+			bt.queue = nil
+		}
+		bt.mu.Unlock()
+	}
+	return q
+}
+
+// runBatch handles batch in one transaction and tells each member its
+// outcome.
+func (c *Consumer) runBatch(batch []*queued) {
+	defer func() {
+		for _, q := range batch {
+			select {
+			case q.turn <- false:
+			default: // the leader's channel may hold a hand-over; it reads its outcome directly
+			}
+		}
+	}()
+	began := time.Now()
+	// The transaction belongs to no one message: one's cancelled context
+	// must not end it.
+	ctx := context.WithoutCancel(batch[0].ctx)
+	err := c.db.WriteTx(ctx, func(st *storage.Tx) error { return c.handleBatch(ctx, st, batch) })
+	took := time.Since(began)
+	for _, q := range batch {
+		q.d.Took = took
+		if err != nil && q.err == nil {
+			q.err, q.resolved = err, false
+		}
+	}
+}
+
+// handleBatch runs the batch's handlers inside st.
+func (c *Consumer) handleBatch(ctx context.Context, st *storage.Tx, batch []*queued) error {
+	b := c.bus
+	seen, err := c.seenBefore(ctx, st, batch)
+	if err != nil {
+		return err
+	}
+	// A lone message needs no savepoint: its failure fails the transaction.
+	guard := st.Savepoint
+	if len(batch) == 1 {
+		guard = func(fn func() error) error { return fn() }
+	}
+	handled := make(map[string]bool, len(batch))
+	var recorded []*queued
+	var envs []Envelope
+	for _, q := range batch {
+		q.d = Delivery{Envelope: q.env, Consumer: c.name}
+		if err := q.ctx.Err(); err != nil {
+			q.err = err
+			continue
+		}
+		if seen[q.env.ID] || handled[q.env.ID] {
+			q.d.Duplicate = true
+			if q.resolved, err = c.dl.resolve(ctx, st, q.env.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		err := guard(func() (err error) {
+			// A panicking handler fails its own message, not its batch-mates'.
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("handler panicked: %v", p)
+				}
+			}()
+			if err := b.faults.fail(c.name, q.env); err != nil {
+				return err
+			}
+			tx := &Tx{Tx: st, out: c.out, handling: &q.env}
+			if err := q.run(q.ctx, tx); err != nil {
+				return err
+			}
+			q.d.Effect = tx.Effect()
+			q.received = b.cfg.Now().UnixNano()
+			q.resolved, err = c.dl.resolve(ctx, st, q.env.ID)
+			return err
+		})
+		if err != nil {
+			q.resolved = false
+			if len(batch) == 1 || errors.Is(err, storage.ErrTransactionLost) {
+				return err
+			}
+			q.err = err
+			continue
+		}
+		handled[q.env.ID] = true
+		recorded = append(recorded, q)
+		envs = append(envs, q.env)
+	}
+	if len(envs) > 0 && c.onBatch != nil {
+		if err := c.onBatch(ctx, &Tx{Tx: st, out: c.out}, envs); err != nil {
+			return fmt.Errorf("%s: after the batch: %w", c.name, err)
+		}
+	}
+	return c.record(ctx, st, recorded)
+}
+
+// seenBefore returns the ids of the batch's messages c's inbox already
+// holds.
+func (c *Consumer) seenBefore(ctx context.Context, st *storage.Tx, batch []*queued) (map[string]bool, error) {
+	if len(batch) == 1 {
+		var n int
+		id := batch[0].env.ID
+		if err := st.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?`,
+			c.name, id).Scan(&n); err != nil {
+			return nil, fmt.Errorf("look up %s in the %s inbox: %w", id, c.name, err)
+		}
+		return map[string]bool{id: n > 0}, nil
+	}
+	ids := make([]string, len(batch))
+	for i, q := range batch {
+		ids[i] = q.env.ID
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d messages in the %s inbox: %w", len(ids), c.name, err)
+	}
+	rows, err := st.QueryContext(ctx, `SELECT message_id FROM inbox WHERE consumer = ?
+		AND message_id IN (SELECT value FROM json_each(?))`, c.name, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("look up %d messages in the %s inbox: %w", len(ids), c.name, err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("look up %d messages in the %s inbox: %w", len(ids), c.name, err)
+		}
+		seen[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up %d messages in the %s inbox: %w", len(ids), c.name, err)
+	}
+	return seen, nil
+}
+
+// inboxColumns are the columns of an inbox row, as record writes them.
+const inboxColumns = 8
+
+// record writes the inbox rows of the handled messages, a few statements
+// for many rows: chunks of a power of two rows, so that few distinct
+// statements are prepared.
+func (c *Consumer) record(ctx context.Context, st *storage.Tx, handled []*queued) error {
+	for len(handled) > 0 {
+		n := 1
+		for n*2 <= min(len(handled), 32) {
+			n *= 2
+		}
+		args := make([]any, 0, n*inboxColumns)
+		for _, q := range handled[:n] {
+			e := q.env
+			args = append(args, c.name, e.ID, e.Source, e.Type, e.CorrelationID, e.CausationID, q.received, q.d.Effect)
+		}
+		query := `INSERT INTO inbox (consumer, message_id, source, type, correlation_id, causation_id, received_at,
+			effect) VALUES ` + strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?, ?, ?)"
+		if _, err := st.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("record %d message(s) in the %s inbox: %w", n, c.name, err)
+		}
+		handled = handled[n:]
+	}
+	return nil
+}
