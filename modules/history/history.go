@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"sagalab/bus"
@@ -52,17 +53,27 @@ func New(cfg Config) *View {
 	v := &View{db: cfg.DB, log: cfg.Logger.With("module", Module)}
 	c := cfg.Bus.Consumer(Module, v.db, nil)
 	for _, t := range Topics {
-		bus.HandleAll(c, t, v.Apply) // every event moves the view's position
+		bus.HandleAll(c, t, v.applyEvent)
 	}
+	c.OnBatch(advanceBatch) // every event moves the view's position, once per batch
 	return v
 }
 
 // ErrNotFound is returned for a customer the view does not know (yet).
 var ErrNotFound = errors.New("customer not in the view")
 
-// Apply updates the view with one event, inside tx. Events may come in any
-// order and more than once: the result is the same.
+// Apply updates the view with one event and its position, inside tx.
+// Events may come in any order and more than once: the result is the same.
 func (v *View) Apply(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
+	if err := v.applyEvent(ctx, tx, env); err != nil {
+		return err
+	}
+	return advance(ctx, tx, env.At())
+}
+
+// applyEvent updates the view with one event, not its position: the bus
+// handler, whose batch moves the positions at its end (advanceBatch).
+func (v *View) applyEvent(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 	if err := apply(ctx, tx, env); err != nil {
 		return err
 	}
@@ -75,7 +86,59 @@ func (v *View) Apply(ctx context.Context, tx *bus.Tx, env bus.Envelope) error {
 	default:
 		tx.Note("view: nothing to show; position %s read", env.At())
 	}
-	return advance(ctx, tx, env.At())
+	return nil
+}
+
+// advanceBatch records that the handled events were applied: per topic,
+// one read of the position and one write, however many events.
+func advanceBatch(ctx context.Context, tx *bus.Tx, handled []bus.Envelope) error {
+	byTopic := map[string][]int64{}
+	for _, e := range handled {
+		if p := e.At(); p.N > 0 {
+			byTopic[p.Topic] = append(byTopic[p.Topic], p.N)
+		}
+	}
+	for topic, ns := range byTopic {
+		if err := advanceMany(ctx, tx, topic, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// advanceMany is advance for several positions of topic.
+func advanceMany(ctx context.Context, tx storage.ReadWriter, topic string, ns []int64) error {
+	if len(ns) == 1 {
+		return advance(ctx, tx, bus.Position{Topic: topic, N: ns[0]})
+	}
+	slices.Sort(ns)
+	ns = slices.Compact(ns)
+	var upto int64
+	err := tx.QueryRowContext(ctx, `SELECT upto FROM view_positions WHERE topic = ?`, topic).Scan(&upto)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("view position of %s: %w", topic, err)
+	}
+	from := upto
+	for _, n := range ns {
+		switch {
+		case n <= upto:
+		case n == upto+1:
+			upto = n
+		default: // beyond a gap: ns is sorted, so the rest is too
+			if _, err := tx.ExecContext(ctx, `INSERT INTO view_early (topic, position) VALUES (?, ?)
+				ON CONFLICT DO NOTHING`, topic, n); err != nil {
+				return fmt.Errorf("view position of %s: %w", topic, err)
+			}
+		}
+	}
+	if upto == from {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO view_positions (topic, upto) VALUES (?, ?)
+		ON CONFLICT (topic) DO UPDATE SET upto = excluded.upto`, topic, upto); err != nil {
+		return fmt.Errorf("view position of %s: %w", topic, err)
+	}
+	return catchUp(ctx, tx, topic, upto)
 }
 
 func apply(ctx context.Context, tx storage.Execer, env bus.Envelope) error {
