@@ -119,6 +119,15 @@ func openWriter(ctx context.Context, path string, sync Synchronous) (*sql.DB, er
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Savepoints (group commit, batched consumption) copy every page a
+	// transaction's unit of work changes to a sub-journal, which SQLite
+	// spills to a temporary file past 64 KiB; kept in memory it costs a
+	// copy. The pool keeps its one connection for ever, so the setting
+	// holds.
+	if _, err := write.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	// Checkpoint every 8,000 pages of log rather than 1,000: a page written
 	// by many transactions in between is copied into the file once.
 	if _, err := write.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 8000"); err != nil {
