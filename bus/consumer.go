@@ -13,10 +13,12 @@ import (
 
 // Consumer is one module's receiving end: declared once with the module's
 // database and outbox, it handles the message types registered for it with
-// Handle, HandleIf and HandleAll, each in one local transaction that also
-// records the message in the inbox (see inbox.go). The registrations are its
-// dispatch table: a message no registration needs is acknowledged at once,
-// with no transaction and no inbox row. Register before the bus starts.
+// Handle, HandleIf and HandleAll, each in a local transaction that also
+// records the message in the inbox (see inbox.go); the messages waiting
+// for it share one transaction, a savepoint each (see batch.go). The
+// registrations are its dispatch table: a message no registration needs is
+// acknowledged at once, with no transaction and no inbox row. Register
+// before the bus starts.
 type Consumer struct {
 	bus  *Bus
 	name string

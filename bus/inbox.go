@@ -21,7 +21,8 @@ type Delivery struct {
 	Effect string
 	At     time.Time
 	// Took is how long the consumer's local transaction took, handler
-	// included (wall time, whatever the bus's clock).
+	// included: the whole batch's, for a message handled in a batch (wall
+	// time, whatever the bus's clock).
 	Took time.Duration
 }
 
