@@ -53,11 +53,35 @@ func (r *relay) advanceLocked() {
 
 // waitingFor adds to into the consumers some published row waits for.
 func (r *relay) waitingFor(into map[string]bool) {
+	r.waitingNeeded(into, nil)
+}
+
+// waitingNeeded adds to into the consumers that a published message waits
+// for and, when needs is set, needs: a consumer with no handler for a
+// message acknowledges it without waiting on anything, pause included.
+// needs runs outside the relay's lock.
+func (r *relay) waitingNeeded(into map[string]bool, needs func(consumer string, env Envelope) bool) {
+	type wait struct {
+		consumer string
+		f        *inFlight
+	}
+	var waits []wait
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, f := range r.pending {
 		for c := range f.waiting {
-			into[c] = true
+			waits = append(waits, wait{c, f})
+		}
+	}
+	r.mu.Unlock()
+	for _, w := range waits {
+		if needs == nil {
+			into[w.consumer] = true
+			continue
+		}
+		env := envelopeFrom(w.f.msg)
+		env.Topic = w.f.topic
+		if needs(w.consumer, env) {
+			into[w.consumer] = true
 		}
 	}
 }

@@ -92,12 +92,14 @@ func (b *Bus) Quiesce(ctx context.Context, consumer string) (resume func(), err 
 }
 
 // Awaited names, sorted, the consumers that a published message still waits
-// for. With Idle it tells a caller whether a paused consumer is what the
-// messages in flight wait on.
+// for and that have a handler for it. With Idle it tells a caller whether a
+// paused consumer is what the messages in flight wait on: a paused consumer
+// with no handler for a message acknowledges it at once, so that message
+// does not wait for its return.
 func (b *Bus) Awaited() []string {
 	waiting := map[string]bool{}
 	for _, o := range b.outboxList() {
-		o.relay.waitingFor(waiting)
+		o.relay.waitingNeeded(waiting, b.needs)
 	}
 	if bl, ok := b.transport.(Backlogger); ok {
 		for _, name := range b.consumerNames() {
@@ -107,4 +109,17 @@ func (b *Bus) Awaited() []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(waiting))
+}
+
+// needs reports whether consumer has a handler that takes env: only such a
+// message waits for the consumer (a paused one's included).
+func (b *Bus) needs(consumer string, env Envelope) bool {
+	b.mu.Lock()
+	c := b.consumerByName[consumer]
+	b.mu.Unlock()
+	if c == nil {
+		return true
+	}
+	run, err := c.match(context.Background(), env)
+	return run != nil || err != nil
 }
