@@ -233,20 +233,9 @@ func (m *Module) onQueryDecision(ctx context.Context, tx *bus.Tx, msg bus.Receiv
 // acknowledged it. Participants apply a decision once; a second copy is
 // acknowledged again and changes nothing.
 func (m *Module) Recover(ctx context.Context) error {
-	ids, err := storage.QueryStrings(ctx, m.db.Reader(), `SELECT tx_id FROM twopc_log
-		WHERE state != 'PREPARING' AND (order_ack = 0 OR customer_ack = 0) ORDER BY created_at LIMIT 1000`)
-	if err != nil {
-		return fmt.Errorf("recover two-phase commits: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	return m.out.Write(ctx, func(tx *bus.Tx) error {
-		for _, id := range ids {
-			e, ok, err := m.loadEntry(ctx, tx, id)
-			if err != nil || !ok {
-				return err
-			}
+	err := m.eachLogged(ctx, `SELECT tx_id FROM twopc_log
+		WHERE state != 'PREPARING' AND (order_ack = 0 OR customer_ack = 0) ORDER BY created_at LIMIT 1000`, nil,
+		func(tx *bus.Tx, e logEntry) error {
 			var unacked []string
 			if !e.OrderAcked {
 				unacked = append(unacked, twopc.ParticipantOrder)
@@ -254,9 +243,33 @@ func (m *Module) Recover(ctx context.Context) error {
 			if !e.CustAcked {
 				unacked = append(unacked, twopc.ParticipantCustomer)
 			}
-			m.log.Info("two-phase commit: decision sent again after a restart", "tx", id, "decision", e.State)
-			tx.Note("restart: decision %s on %s sent again", e.State, id)
-			if err := m.sendDecision(ctx, tx, e, unacked...); err != nil {
+			m.log.Info("two-phase commit: decision sent again after a restart", "tx", e.TxID, "decision", e.State)
+			tx.Note("restart: decision %s on %s sent again", e.State, e.TxID)
+			return m.sendDecision(ctx, tx, e, unacked...)
+		})
+	if err != nil {
+		return fmt.Errorf("recover two-phase commits: %w", err)
+	}
+	return nil
+}
+
+// eachLogged runs fn, in one local transaction, on each decision-log entry
+// whose id query selects.
+func (m *Module) eachLogged(ctx context.Context, query string, args []any, fn func(tx *bus.Tx, e logEntry) error) error {
+	ids, err := storage.QueryStrings(ctx, m.db.Reader(), query, args...)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return m.out.Write(ctx, func(tx *bus.Tx) error {
+		for _, id := range ids {
+			e, ok, err := m.loadEntry(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if err := fn(tx, e); err != nil {
 				return err
 			}
 		}
@@ -269,25 +282,14 @@ func (m *Module) Recover(ctx context.Context) error {
 // hold the others' locks for ever. Only an undecided transaction may
 // abort; once a decision is logged it stands.
 func (m *Module) expireTransactions(ctx context.Context) error {
-	ids, err := storage.QueryStrings(ctx, m.db.Reader(), `SELECT tx_id FROM twopc_log WHERE state = 'PREPARING' AND deadline_at <= ?
-		ORDER BY deadline_at LIMIT 100`, m.cfg.Now().UnixNano())
+	err := m.eachLogged(ctx, `SELECT tx_id FROM twopc_log WHERE state = 'PREPARING' AND deadline_at <= ?
+		ORDER BY deadline_at LIMIT 100`, []any{m.cfg.Now().UnixNano()},
+		func(tx *bus.Tx, e logEntry) error {
+			m.log.Info("two-phase commit timed out", "tx", e.TxID)
+			return m.decide(ctx, tx, e, txAborted, contract.ReasonTimeout)
+		})
 	if err != nil {
 		return fmt.Errorf("overdue two-phase commits: %w", err)
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	return m.out.Write(ctx, func(tx *bus.Tx) error {
-		for _, id := range ids {
-			e, ok, err := m.loadEntry(ctx, tx, id)
-			if err != nil || !ok {
-				return err
-			}
-			m.log.Info("two-phase commit timed out", "tx", id)
-			if err := m.decide(ctx, tx, e, txAborted, contract.ReasonTimeout); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return nil
 }
