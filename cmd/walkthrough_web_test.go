@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,26 +15,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"sagalab/cmd/internal/browsertest"
 	"sagalab/cmd/internal/scenario"
 	"sagalab/cmd/internal/web"
 	"sagalab/modules/system"
 )
-
-// browserPath finds a Chromium, or skips (fails with SAGALAB_BROWSER_TEST=1).
-func browserPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	const msg = "no Chromium found: the browser test needs one (apt-get install -y chromium)"
-	if os.Getenv("SAGALAB_BROWSER_TEST") == "1" {
-		t.Fatal(msg + "; SAGALAB_BROWSER_TEST=1 requires it")
-	}
-	t.Skip(msg + "; skipped (SAGALAB_BROWSER_TEST=1 makes this a failure)")
-	return ""
-}
 
 // walkPage serves the walkthrough of the scenario called name with cfg as
 // the web walkthrough does and opens its page in headless Chromium at
@@ -43,7 +27,7 @@ func browserPath(t *testing.T) string {
 // walkthrough's end.
 func walkPage(t *testing.T, name string, cfg system.Config) (page context.Context, done <-chan error) {
 	t.Helper()
-	exe := browserPath(t)
+	exe := browsertest.Path(t)
 	var sc *scenario.Scenario
 	for _, s := range scenarios(t) {
 		if s.Name == name {
@@ -67,31 +51,7 @@ func walkPage(t *testing.T, name string, cfg system.Config) (page context.Contex
 	ended := make(chan error, 1)
 	go func() { ended <- walkthrough(ctx, io.Discard, sc, cfg, walkOptions{seed: 1, web: walk}) }()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.Flag("disable-dev-shm-usage", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	page, cancelPage := context.WithTimeout(browser, 40*time.Second)
-	t.Cleanup(func() {
-		if t.Failed() {
-			shot, cancel := context.WithTimeout(browser, 5*time.Second)
-			if png, err := chromedp.Run(shot, chromedp.CaptureScreenshot()); err == nil {
-				path := filepath.Join(os.TempDir(), "sagalab-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
-				if os.WriteFile(path, png, 0o644) == nil {
-					t.Logf("screenshot of the page: %s", path)
-				}
-			}
-			cancel()
-		}
-		cancelPage()
-		cancelBrowser()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(page, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible("#explain")); err != nil {
-		t.Fatal(err)
-	}
-	return page, ended
+	return browsertest.Open(t, exe, srv.URL+"/", "#explain", 40*time.Second), ended
 }
 
 // pageState reads the step counter and how many arrows and boxes the

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,31 +13,15 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"sagalab/cmd/internal/browsertest"
 	ordercontract "sagalab/modules/order/contract"
 	"sagalab/modules/system"
 )
 
-// chromium finds a Chromium to drive. Without one the browser tests skip,
-// unless SAGALAB_BROWSER_TEST=1 (as .ci/run sets), where they fail.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	const msg = "no Chromium found: the browser test needs one (apt-get install -y chromium)"
-	if os.Getenv("SAGALAB_BROWSER_TEST") == "1" {
-		t.Fatal(msg + "; SAGALAB_BROWSER_TEST=1 requires it")
-	}
-	t.Skip(msg + "; skipped (SAGALAB_BROWSER_TEST=1 makes this a failure)")
-	return ""
-}
-
 // page opens the classroom page of a fresh system in headless Chromium, at
 // a projector's 1280×720. On failure it saves a screenshot.
 func openPage(t *testing.T, mode ordercontract.SagaMode) (context.Context, *httptest.Server) {
-	exe := chromium(t)
+	exe := browsertest.Path(t)
 	b := NewBroadcaster()
 	sys, err := system.Start(context.Background(), system.Config{DataDir: t.TempDir(), SagaMode: mode, Observer: b})
 	if err != nil {
@@ -51,31 +34,7 @@ func openPage(t *testing.T, mode ordercontract.SagaMode) (context.Context, *http
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 720), chromedp.Flag("disable-dev-shm-usage", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTime := context.WithTimeout(browser, 30*time.Second)
-	t.Cleanup(func() {
-		if t.Failed() {
-			shot, cancel := context.WithTimeout(browser, 5*time.Second)
-			if png, err := chromedp.Run(shot, chromedp.CaptureScreenshot()); err == nil {
-				path := filepath.Join(os.TempDir(), "sagalab-browser-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
-				if os.WriteFile(path, png, 0o644) == nil {
-					t.Logf("screenshot of the page: %s", path)
-				}
-			}
-			cancel()
-		}
-		cancelTime()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible("#live.on")); err != nil {
-		t.Fatalf("open the page: %v", err)
-	}
-	return ctx, srv
+	return browsertest.Open(t, exe, srv.URL+"/", "#live.on", 30*time.Second), srv
 }
 
 // waitFor polls the page until the JavaScript expression js is true.
