@@ -36,6 +36,10 @@ func TestSplitViewRebuild(t *testing.T) {
 		}
 	}
 
+	// One order before the load, so that every rebuild, even one that
+	// runs before the clients' first order, replays both streams.
+	readYourWrite(ctx, t, api, l)
+
 	// Rebuilds, over HTTP and with the CLI, while the clients run (each
 	// sends killAfter requests; nothing is killed, so every answer counts).
 	load := &loadCycle{t: t, api: api, ledger: l, seed: 23, killAfter: 60, reached: make(chan struct{})}
