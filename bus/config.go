@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
+	"sagalab/storage"
 )
 
 // Config sets up a Bus. The zero value works.
@@ -15,7 +15,7 @@ type Config struct {
 	Faults Faults
 	// Observer is told about every message a consumer handles.
 	Observer Observer
-	// NewID makes message ids; it defaults to random UUIDs.
+	// NewID makes message ids; it defaults to time-ordered ones (storage.IDs).
 	NewID func() string
 	// Now is the clock stamped on messages; it defaults to time.Now.
 	Now func() time.Time
@@ -43,7 +43,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.NewID == nil {
-		c.NewID = uuid.NewString
+		c.NewID = storage.NewIDs(nil).New
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -20,6 +20,17 @@ func TestIDsAsPrinted(t *testing.T) {
 	if short == nil {
 		t.Fatalf("the demo printed no short id for o1:\n%s", out)
 	}
+	// The shortest prefix of o1's id that no other printed id shares.
+	unique := 1
+	for _, id := range regexp.MustCompile(`(?m) id ([0-9a-f]{8})$`).FindAllStringSubmatch(out, -1) {
+		n := 0
+		for n < 8 && id[1][n] == short[1][n] {
+			n++
+		}
+		if n < 8 {
+			unique = max(unique, n+1)
+		}
+	}
 	walk := filepath.Join(t.TempDir(), "walk")
 	if out, err := runAll(t, "walkthrough", "happy-path", "--data", walk); err != nil {
 		t.Fatalf("walkthrough: %v\n%s", err, out)
@@ -31,7 +42,7 @@ func TestIDsAsPrinted(t *testing.T) {
 	}{
 		{[]string{"trace", "o1", "--data", demo}, "now CANCELLED"},
 		{[]string{"trace", short[1], "--data", demo}, "now CANCELLED"},
-		{[]string{"trace", short[1][:5], "--data", demo}, "now CANCELLED"},
+		{[]string{"trace", short[1][:unique], "--data", demo}, "now CANCELLED"},
 		{[]string{"saga", "show", "o2", "--data", demo}, "INSUFFICIENT_CREDIT"},
 		{[]string{"saga", "show", short[1], "--data", demo}, "now CANCELLED"},
 		{[]string{"customer", "show", "john", "--data", demo}, "(John)"},

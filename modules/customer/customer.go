@@ -18,8 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"sagalab/bus"
 	"sagalab/bus/eventstore"
 	"sagalab/modules/customer/contract"
@@ -47,7 +45,7 @@ type Config struct {
 	// AskAfter is how long a prepared two-phase commit waits for its
 	// decision before asking the coordinator; DefaultAskAfter if 0.
 	AskAfter time.Duration
-	NewID    func() string    // customer ids; random UUIDs by default
+	NewID    func() string    // customer ids; time-ordered (storage.IDs) by default
 	Now      func() time.Time // time.Now by default
 	Logger   *slog.Logger
 }
@@ -88,7 +86,7 @@ const MaxNameLength = 200
 // New creates the module and subscribes it to the bus.
 func New(cfg Config) *Module {
 	if cfg.NewID == nil {
-		cfg.NewID = uuid.NewString
+		cfg.NewID = storage.NewIDs(nil).New
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"sagalab/storage"
 )
 
@@ -37,7 +35,7 @@ type Config struct {
 	// Synchronous is SQLite's synchronous setting.
 	Synchronous storage.Synchronous
 	// NewID makes the ids of each kind of thing ("customer", "order");
-	// random UUIDs by default.
+	// time-ordered ids (storage.IDs) by default.
 	NewID func(kind string) string
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
@@ -93,7 +91,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errors.New("open the monolith: no data directory")
 	}
 	if cfg.NewID == nil {
-		cfg.NewID = func(string) string { return uuid.NewString() }
+		ids := storage.NewIDs(nil)
+		cfg.NewID = func(string) string { return ids.New() }
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"sagalab/bus"
 	"sagalab/bus/saga"
 	"sagalab/modules/order/contract"
@@ -37,8 +35,8 @@ type Config struct {
 	DefaultMode contract.SagaMode
 	// SagaTimeout is how long a Create Order saga may stay PENDING.
 	SagaTimeout  time.Duration
-	NewID        func() string    // order ids; random UUIDs by default
-	NewMessageID func() string    // ids of the commands sagas send; random UUIDs by default
+	NewID        func() string    // order ids; time-ordered (storage.IDs) by default
+	NewMessageID func() string    // ids of the commands sagas send; time-ordered (storage.IDs) by default
 	Now          func() time.Time // time.Now by default
 	Logger       *slog.Logger
 	// Finished, if set, is told after the commit that moves an order to
@@ -90,10 +88,10 @@ func New(cfg Config) (*Module, error) {
 		cfg.SagaTimeout = DefaultSagaTimeout
 	}
 	if cfg.NewID == nil {
-		cfg.NewID = uuid.NewString
+		cfg.NewID = storage.NewIDs(nil).New
 	}
 	if cfg.NewMessageID == nil {
-		cfg.NewMessageID = uuid.NewString
+		cfg.NewMessageID = storage.NewIDs(nil).New
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -72,7 +72,8 @@ type Config struct {
 	Inspect bool
 	Logger  *slog.Logger
 	// IDs makes the ids of each kind of thing ("customer", "order",
-	// "message"); random UUIDs by default. Seeded ids make runs repeatable.
+	// "message"); time-ordered ids (storage.IDs) by default, one generator
+	// for every kind. Seeded ids make runs repeatable.
 	IDs func(kind string) string
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
@@ -127,12 +128,12 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 			return nil, fmt.Errorf("start sagalab: %w", err)
 		}
 	}
-	newID := func(kind string) func() string {
-		if cfg.IDs == nil {
-			return nil // each module's default
-		}
-		return func() string { return cfg.IDs(kind) }
+	ids := cfg.IDs
+	if ids == nil {
+		g := storage.NewIDs(nil)
+		ids = func(string) string { return g.New() }
 	}
+	newID := func(kind string) func() string { return func() string { return ids(kind) } }
 	defer func() {
 		if err != nil {
 			if s.Bus != nil {
