@@ -27,8 +27,8 @@ func main() {
 
 // tuneGC trades memory for CPU unless the environment says otherwise: a
 // saga allocates many short-lived objects (messages, rows, goroutines), and
-// collecting at four times the live heap instead of twice costs a tenth
-// less CPU per saga. The soft limit keeps the heap small all the same
+// collecting at five times the live heap instead of twice costs 5-10% less
+// CPU per saga (bench sagas). The soft limit keeps the heap small all the same
 // (SQLite's page caches, outside Go's heap, hold most of the memory).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
