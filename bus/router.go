@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
@@ -27,7 +26,7 @@ func (b *Bus) middleware() []message.HandlerMiddleware {
 			Multiplier:      2,
 			// Each retry is logged at info: most are injected faults, and
 			// what retries cannot fix is logged as an error when parked.
-			Logger:      watermill.NewSlogLoggerWithLevelMapping(b.cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo}),
+			Logger:      watermillLogger(b.cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo}),
 			ShouldRetry: func(middleware.RetryParams) bool { return !b.isClosing() },
 		}.Middleware,
 		countFailures,
