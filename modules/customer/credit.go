@@ -3,7 +3,6 @@ package customer
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"time"
 
 	"sagalab/bus/eventstore"
@@ -37,13 +36,6 @@ const snapshotSchema = 2
 
 // Available is the credit that new orders may still reserve.
 func (c *Customer) Available() money.Money { return c.CreditLimit - c.Reserved }
-
-// clone returns a copy that shares nothing with c.
-func (c *Customer) clone() *Customer {
-	d := *c
-	d.Open = maps.Clone(c.Open)
-	return &d
-}
 
 // apply changes the state by one event of its stream.
 func (c *Customer) apply(e eventstore.Event) error {

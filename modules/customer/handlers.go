@@ -40,8 +40,7 @@ func (m *Module) command(ctx context.Context, tx *bus.Tx, id string,
 		if err != nil {
 			return nil, nil, err
 		}
-		before := c.clone()
-		err = m.repo.save(ctx, tx, c, decide(before, prior))
+		err = m.repo.save(ctx, tx, c, decide(c, prior))
 		var conflict *eventstore.ConcurrencyError
 		if errors.As(err, &conflict) && attempt < maxAttempts {
 			m.log.Debug("stream moved on; retrying the command", "customer", id, "attempt", attempt)

@@ -31,6 +31,13 @@ type repository struct {
 // has not moved since, otherwise rebuilt from its latest usable snapshot
 // and the events after it. It returns contract.ErrNotFound for a stream
 // with no events.
+//
+// load is for the module's writes, which run one at a time on the file's
+// writer: it returns the cached Customer itself, not a copy, and save
+// changes it in place. Copying it would cost time in proportion to the
+// customer's open orders, on every command. A write that rolls back may
+// leave the cached state ahead of the stream; the check of the stream's
+// head then rebuilds it. Readers use loadAt.
 func (r repository) load(ctx context.Context, q storage.Querier, id string) (*Customer, error) {
 	if r.cache != nil {
 		version, last, err := r.events.Head(ctx, q, id)
@@ -106,7 +113,8 @@ func (r repository) save(ctx context.Context, tx *bus.Tx, c *Customer, events []
 	return nil
 }
 
-// cache holds copies of recently used customers.
+// cache holds recently used customers, shared with the writes that load
+// them (see load).
 type cache struct {
 	mu      sync.Mutex
 	entries map[string]*Customer
@@ -120,10 +128,7 @@ func newCache() *cache { return &cache{entries: map[string]*Customer{}} }
 func (c *cache) get(id string) *Customer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.entries[id]; e != nil {
-		return e.clone()
-	}
-	return nil
+	return c.entries[id]
 }
 
 func (c *cache) put(cust *Customer) {
@@ -132,7 +137,7 @@ func (c *cache) put(cust *Customer) {
 	if len(c.entries) >= cacheSize {
 		clear(c.entries)
 	}
-	c.entries[cust.ID] = cust.clone()
+	c.entries[cust.ID] = cust
 }
 
 // project updates the projections with event e, c being the state after it.
