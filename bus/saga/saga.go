@@ -136,13 +136,12 @@ func (s *Saga[D]) Start(ctx context.Context, tx *bus.Tx, correlationID string, d
 	now := e.cfg.Now()
 	in := &instance{ID: ID(correlationID, s.typ), Type: s.typ, CorrelationID: correlationID, State: Running,
 		Data: raw, CreatedAt: now, UpdatedAt: now}
-	if err := insertInstance(ctx, tx, in); err != nil {
-		return "", err
-	}
-	if err := e.log(ctx, tx, in, LogStart, "", "", ""); err != nil {
-		return "", err
-	}
+	in.Version = 1 // inserted by flush
+	e.log(tx, in, LogStart, "", "", "")
 	if err := s.advance(ctx, e, tx, in, 0); err != nil {
+		return "", err
+	}
+	if err := e.flush(ctx, tx, in); err != nil {
 		return "", err
 	}
 	return in.ID, nil
@@ -165,7 +164,10 @@ func (e *Engine) HandleReply(ctx context.Context, tx *bus.Tx, reply bus.Envelope
 	if !ok {
 		return fmt.Errorf("saga %s: unknown type %q", in.ID, in.Type)
 	}
-	return r.onReply(ctx, e, tx, in, reply)
+	if err := r.onReply(ctx, e, tx, in, reply); err != nil {
+		return err
+	}
+	return e.flush(ctx, tx, in)
 }
 
 // ExpireDue handles, in one transaction each, up to limit sagas whose step
@@ -188,7 +190,10 @@ func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
 			if !ok {
 				return fmt.Errorf("saga %s: unknown type %q", in.ID, in.Type)
 			}
-			return r.onDeadline(ctx, e, tx, in)
+			if err := r.onDeadline(ctx, e, tx, in); err != nil {
+				return err
+			}
+			return e.flush(ctx, tx, in)
 		})
 		if err != nil {
 			return 0, fmt.Errorf("saga %s deadline: %w", id, err)
@@ -214,14 +219,16 @@ func (d *Saga[D]) decode(in *instance) (*D, error) {
 	return &data, nil
 }
 
-func (d *Saga[D]) save(ctx context.Context, tx *bus.Tx, e *Engine, in *instance, data *D) error {
+// save records data in the instance, as its next version.
+func (d *Saga[D]) save(e *Engine, in *instance, data *D) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("saga %s: encode data: %w", in.ID, err)
 	}
 	in.Data = raw
 	in.UpdatedAt = e.cfg.Now()
-	return updateInstance(ctx, tx, in)
+	in.Version++ // written by flush
+	return nil
 }
 
 // advance runs steps from index from: local steps at once, up to the first
@@ -239,22 +246,18 @@ func (d *Saga[D]) advance(ctx context.Context, e *Engine, tx *bus.Tx, in *instan
 			if err := st.local(ctx, tx, data); err != nil {
 				return fmt.Errorf("saga %s step %q: %w", in.ID, st.name, err)
 			}
-			if err := e.log(ctx, tx, in, LogLocal, st.name, "", ""); err != nil {
-				return err
-			}
+			e.log(tx, in, LogLocal, st.name, "", "")
 			continue
 		}
 		if err := e.send(ctx, tx, in, st.name, st.command(data), LogCommand); err != nil {
 			return err
 		}
-		return d.save(ctx, tx, e, in, data)
+		return d.save(e, in, data)
 	}
 	in.State, in.Awaiting, in.DeadlineAt = Completed, "", time.Time{}
 	in.Step = len(d.plan)
-	if err := e.log(ctx, tx, in, LogCompleted, "", "", ""); err != nil {
-		return err
-	}
-	return d.save(ctx, tx, e, in, data)
+	e.log(tx, in, LogCompleted, "", "", "")
+	return d.save(e, in, data)
 }
 
 func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
@@ -270,7 +273,8 @@ func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instan
 	}
 	r, ok := step.replies[reply.Type]
 	if !ok {
-		return e.log(ctx, tx, in, LogUnexpected, step.name, reply.Type, reply.ID)
+		e.log(tx, in, LogUnexpected, step.name, reply.Type, reply.ID)
+		return nil
 	}
 	data, err := d.decode(in)
 	if err != nil {
@@ -281,10 +285,8 @@ func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instan
 			return fmt.Errorf("saga %s step %q reply %s: %w", in.ID, step.name, reply.Type, err)
 		}
 	}
-	if err := e.log(ctx, tx, in, LogReply, step.name, reply.Type, reply.ID); err != nil {
-		return err
-	}
-	if err := d.save(ctx, tx, e, in, data); err != nil {
+	e.log(tx, in, LogReply, step.name, reply.Type, reply.ID)
+	if err := d.save(e, in, data); err != nil {
 		return err
 	}
 	if r.failure {
@@ -298,9 +300,7 @@ func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instan
 // the participant acted late: undo it again.
 func (d *Saga[D]) lateReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
 	stepName, _ := commandStep(ctx, tx, reply.CausationID)
-	if err := e.log(ctx, tx, in, LogLateReply, stepName, reply.Type, reply.ID); err != nil {
-		return err
-	}
+	e.log(tx, in, LogLateReply, stepName, reply.Type, reply.ID)
 	if in.State != Compensated {
 		return nil
 	}
@@ -322,9 +322,7 @@ func (d *Saga[D]) lateReply(ctx context.Context, e *Engine, tx *bus.Tx, in *inst
 
 func (d *Saga[D]) onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, in *instance) error {
 	step := d.plan[in.Step]
-	if err := e.log(ctx, tx, in, LogTimeout, step.name, "", ""); err != nil {
-		return err
-	}
+	e.log(tx, in, LogTimeout, step.name, "", "")
 	data, err := d.decode(in)
 	if err != nil {
 		return err
@@ -333,12 +331,12 @@ func (d *Saga[D]) onDeadline(ctx context.Context, e *Engine, tx *bus.Tx, in *ins
 		if err := e.send(ctx, tx, in, step.name, step.command(data), LogCommandAgain); err != nil {
 			return err
 		}
-		return d.save(ctx, tx, e, in, data)
+		return d.save(e, in, data)
 	}
 	if d.onTimeout != nil {
 		d.onTimeout(data)
 	}
-	if err := d.save(ctx, tx, e, in, data); err != nil {
+	if err := d.save(e, in, data); err != nil {
 		return err
 	}
 	// The participant may still act on the command: compensate this step too.
@@ -359,9 +357,7 @@ func (d *Saga[D]) compensate(ctx context.Context, e *Engine, tx *bus.Tx, in *ins
 			if err := st.compensation(ctx, tx, data); err != nil {
 				return fmt.Errorf("saga %s compensating %q: %w", in.ID, st.name, err)
 			}
-			if err := e.log(ctx, tx, in, LogCompensation, st.name, "", ""); err != nil {
-				return err
-			}
+			e.log(tx, in, LogCompensation, st.name, "", "")
 		}
 		if st.compensationCommand != nil {
 			if err := e.send(ctx, tx, in, st.name, st.compensationCommand(data), LogCompensationCommand); err != nil {
@@ -370,10 +366,8 @@ func (d *Saga[D]) compensate(ctx context.Context, e *Engine, tx *bus.Tx, in *ins
 		}
 	}
 	in.State, in.Awaiting, in.DeadlineAt = Compensated, "", time.Time{}
-	if err := e.log(ctx, tx, in, LogCompensated, "", "", ""); err != nil {
-		return err
-	}
-	return d.save(ctx, tx, e, in, data)
+	e.log(tx, in, LogCompensated, "", "", "")
+	return d.save(e, in, data)
 }
 
 // send writes a command to the outbox, records it, and (for a step's own
@@ -392,5 +386,6 @@ func (e *Engine) send(ctx context.Context, tx *bus.Tx, in *instance, step string
 		in.Awaiting = id
 		in.DeadlineAt = e.cfg.Now().Add(e.cfg.Timeout)
 	}
-	return e.log(ctx, tx, in, kind, step, c.Type, id)
+	e.log(tx, in, kind, step, c.Type, id)
+	return nil
 }

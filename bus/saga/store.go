@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"sagalab/bus"
@@ -55,6 +56,21 @@ type instance struct {
 	Version       int
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// A handling changes the instance and logs in memory; flush writes it
+	// all at the end, with one statement for the instance and one for the
+	// log. stored is the version the table holds (0: not inserted yet);
+	// pending holds the log entries not written yet.
+	stored  int
+	pending []logRow
+}
+
+// logRow is a saga log entry waiting for flush.
+type logRow struct {
+	at                   int64
+	step                 string
+	kind                 LogKind
+	messageType, message string
 }
 
 const instanceColumns = `id, type, correlation_id, state, step, compensating, awaiting, deadline_at, data, version, created_at, updated_at`
@@ -70,6 +86,7 @@ func scanInstance(row interface{ Scan(...any) error }) (*instance, error) {
 		in.DeadlineAt = time.Unix(0, deadline)
 	}
 	in.CreatedAt, in.UpdatedAt = time.Unix(0, created), time.Unix(0, updated)
+	in.stored = in.Version
 	return &in, nil
 }
 
@@ -80,35 +97,54 @@ func unixOrZero(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func insertInstance(ctx context.Context, tx storage.Execer, in *instance) error {
-	in.Version = 1
-	_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, in.Type, in.CorrelationID, in.State, in.Step,
-		in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data), in.Version,
-		in.CreatedAt.UnixNano(), in.UpdatedAt.UnixNano())
-	if err != nil {
-		return fmt.Errorf("create saga %s: %w", in.ID, err)
-	}
-	return nil
-}
-
 // errConflict means the instance changed since it was loaded.
 var errConflict = errors.New("saga instance changed concurrently")
 
-func updateInstance(ctx context.Context, tx storage.Execer, in *instance) error {
-	res, err := tx.ExecContext(ctx, `UPDATE saga_instances SET state = ?, step = ?, compensating = ?, awaiting = ?,
-		deadline_at = ?, data = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-		in.State, in.Step, in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data),
-		in.UpdatedAt.UnixNano(), in.ID, in.Version)
-	if err != nil {
-		return fmt.Errorf("save saga %s: %w", in.ID, err)
+// flush writes what the handling did to in: the instance, inserted or
+// updated if it changed (an update only from the version it was loaded
+// at), and its pending log entries.
+func (e *Engine) flush(ctx context.Context, tx storage.Execer, in *instance) error {
+	switch {
+	case in.stored == 0:
+		_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, in.Type, in.CorrelationID, in.State, in.Step,
+			in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data), in.Version,
+			in.CreatedAt.UnixNano(), in.UpdatedAt.UnixNano())
+		if err != nil {
+			return fmt.Errorf("create saga %s: %w", in.ID, err)
+		}
+	case in.Version != in.stored:
+		res, err := tx.ExecContext(ctx, `UPDATE saga_instances SET state = ?, step = ?, compensating = ?, awaiting = ?,
+			deadline_at = ?, data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?`,
+			in.State, in.Step, in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data),
+			in.Version, in.UpdatedAt.UnixNano(), in.ID, in.stored)
+		if err != nil {
+			return fmt.Errorf("save saga %s: %w", in.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("save saga %s: %w", in.ID, errConflict)
+		}
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("save saga %s: %w", in.ID, errConflict)
+	in.stored = in.Version
+	for len(in.pending) > 0 {
+		n := min(len(in.pending), maxLogRows)
+		args := make([]any, 0, n*6)
+		for _, r := range in.pending[:n] {
+			args = append(args, in.ID, r.at, r.step, r.kind, r.messageType, r.message)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO saga_log (saga_id, at, step, kind, message_type, message_id)
+			VALUES `+strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1)+"(?, ?, ?, ?, ?, ?)", args...)
+		if err != nil {
+			return fmt.Errorf("saga %s: log %s: %w", in.ID, in.pending[0].kind, err)
+		}
+		in.pending = in.pending[n:]
 	}
-	in.Version++
 	return nil
 }
+
+// maxLogRows bounds the log entries one statement inserts; a handling
+// rarely logs more than a few.
+const maxLogRows = 8
 
 func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance, error) {
 	in, err := scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances WHERE id = ?`, id))
@@ -118,15 +154,11 @@ func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance,
 	return in, nil
 }
 
-// instanceByCommand finds the saga that sent the command with id commandID.
+// instanceByCommand finds the saga that sent the command with id commandID;
+// sql.ErrNoRows when no saga did.
 func instanceByCommand(ctx context.Context, q storage.Querier, commandID string) (*instance, error) {
-	var sagaID string
-	err := q.QueryRowContext(ctx, `SELECT saga_id FROM saga_log WHERE message_id = ? AND kind IN `+commandKinds+` LIMIT 1`,
-		commandID).Scan(&sagaID)
-	if err != nil {
-		return nil, err
-	}
-	return loadInstance(ctx, q, sagaID)
+	return scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances WHERE id =
+		(SELECT saga_id FROM saga_log WHERE message_id = ? AND kind IN `+commandKinds+` LIMIT 1)`, commandID))
 }
 
 // commandStep names the step that sent the command with id commandID.
@@ -145,7 +177,7 @@ func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit i
 	return ids, nil
 }
 
-func (e *Engine) log(ctx context.Context, tx *bus.Tx, in *instance, kind LogKind, step, msgType, msgID string) error {
+func (e *Engine) log(tx *bus.Tx, in *instance, kind LogKind, step, msgType, msgID string) {
 	switch {
 	case step != "" && msgType != "":
 		tx.Note("%s saga: %s %s (step %q)", in.Type, kind, msgType, step)
@@ -154,10 +186,5 @@ func (e *Engine) log(ctx context.Context, tx *bus.Tx, in *instance, kind LogKind
 	default:
 		tx.Note("%s saga: %s", in.Type, kind)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO saga_log (saga_id, at, step, kind, message_type, message_id)
-		VALUES (?, ?, ?, ?, ?, ?)`, in.ID, e.cfg.Now().UnixNano(), step, kind, msgType, msgID)
-	if err != nil {
-		return fmt.Errorf("saga %s: log %s: %w", in.ID, kind, err)
-	}
-	return nil
+	in.pending = append(in.pending, logRow{at: e.cfg.Now().UnixNano(), step: step, kind: kind, messageType: msgType, message: msgID})
 }
