@@ -21,7 +21,7 @@ type pair struct {
 	failuresLeft atomic.Int32 // failures before the handler succeeds; -1: for ever
 }
 
-func openDB(t *testing.T, path string) *storage.DB {
+func openDB(t testing.TB, path string) *storage.DB {
 	t.Helper()
 	migrations := append(append(append([]storage.Migration{}, Migrations...), TraceMigrations...), DeadLetterMigrations...)
 	db, err := storage.Open(context.Background(), path, migrations, storage.Options{})
