@@ -26,10 +26,15 @@ func (r *relay) acked(id, consumer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f, ok := r.pending[id]
-	if !ok {
+	if !ok || !f.waiting[consumer] {
 		return
 	}
 	delete(f.waiting, consumer)
+	r.owed[consumer]--
+	if r.stalled && r.owed[consumer] <= publishWindow/2 {
+		r.stalled = false
+		r.wake()
+	}
 	if len(f.waiting) == 0 {
 		delete(r.pending, id)
 		r.advanceLocked()
@@ -110,4 +115,11 @@ func (r *relay) redeliverStale() {
 	for _, f := range stale {
 		r.transport.Publish(f.topic, f.msg) //nolint:errcheck // a closed transport drops it; the next start republishes
 	}
+}
+
+// owedTo returns how many published messages consumer has not handled.
+func (r *relay) owedTo(consumer string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.owed[consumer]
 }

@@ -138,6 +138,7 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 			paused:    func(c string) bool { return b.gate(c).isShut() },
 			wakeCh:    make(chan struct{}, 1),
 			pending:   map[string]*inFlight{},
+			owed:      map[string]int{},
 		},
 	}
 	b.outboxes[source] = o

@@ -43,6 +43,11 @@ type relay struct {
 	inOrder   []*inFlight // pending rows in publish (seq) order
 	scannedAt time.Time   // last look for stale messages
 	pending   map[string]*inFlight
+	// owed counts, per consumer, the published messages it has not
+	// handled; stalled says publishing waits for one to catch up (see
+	// publishWindow).
+	owed    map[string]int
+	stalled bool
 
 	// scans counts the looks for stale messages; redelivered counts the
 	// messages they published again.
@@ -93,12 +98,55 @@ func (r *relay) relayOnce(ctx context.Context, log *slog.Logger) {
 // relayBatch is how many rows a relay reads at a time.
 const relayBatch = 512
 
+// publishWindow bounds, per consumer that is not paused, the messages a
+// relay has published and the consumer has not handled yet. Past it the
+// relay waits and the messages wait in the outbox, where they cost nothing,
+// instead of in memory: each one in flight holds goroutines (the
+// GoChannel's and the router's) whose stacks the garbage collector scans.
+// Without it a view that fell behind held over 10,000 goroutines and 50-75
+// MB of stacks in bench sagas. The price is that a slow consumer slows the
+// others of the same outbox down to its pace, as a broker's flow control
+// would do to it alone; a paused consumer does not count.
+const publishWindow = 256
+
+// room returns how many more messages the relay may publish now (see
+// publishWindow). It marks the relay stalled first, so that an
+// acknowledgement coming meanwhile wakes it.
+func (r *relay) room() int {
+	if r.transport.Completion() != AfterConsumers {
+		return relayBatch
+	}
+	r.mu.Lock()
+	r.stalled = true
+	owed := make(map[string]int, len(r.owed))
+	for c, n := range r.owed {
+		owed[c] = n
+	}
+	r.mu.Unlock()
+	most := 0
+	for c, n := range owed {
+		if n > most && !r.paused(c) {
+			most = n
+		}
+	}
+	if most < publishWindow {
+		r.mu.Lock()
+		r.stalled = false
+		r.mu.Unlock()
+	}
+	return publishWindow - most
+}
+
 func (r *relay) publishBatch(ctx context.Context) error {
 	for {
+		room := r.room()
+		if room <= 0 {
+			return nil // an acknowledgement wakes the relay
+		}
 		r.mu.Lock()
 		from := r.published
 		r.mu.Unlock()
-		batch, err := r.readRows(ctx, from, relayBatch)
+		batch, err := r.readRows(ctx, from, min(room, relayBatch))
 		if err != nil {
 			return err
 		}
@@ -120,7 +168,7 @@ func (r *relay) publishBatch(ctx context.Context) error {
 				r.publish(e.Topic, msg)
 			}
 		}
-		if len(batch) < relayBatch {
+		if len(batch) < min(room, relayBatch) {
 			r.faults.flushWindow()
 			return nil
 		}
@@ -152,6 +200,9 @@ func (r *relay) markPublished(e Envelope, msg *message.Message, now time.Time) b
 	if len(f.waiting) > 0 {
 		r.pending[e.ID] = f
 		r.inOrder = append(r.inOrder, f)
+		for c := range f.waiting {
+			r.owed[c]++
+		}
 	}
 	r.advanceLocked()
 	return len(f.waiting) > 0
