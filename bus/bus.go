@@ -16,11 +16,12 @@
 //
 //	tx.go                  the unit of work: Tx (Emit, Note, Handling)
 //	outbox.go              where a module's messages are written
-//	relay.go, acks.go      how committed rows are published, and when they are done
+//	relay.go, acks.go      how committed rows are published (at most publishWindow
+//	                       ahead of a consumer), and when they are done
 //	transport*.go          the seam to the pub/sub or broker, and the GoChannel transport
 //	                       (bus/jetstream is the NATS JetStream one)
 //	consumer.go, inbox.go  typed handlers, and the inbox transaction that runs them
-//	router.go              the Watermill router's middleware
+//	router.go, wmlog.go    the Watermill router's middleware, and its logger
 //	controls.go, gate.go   hold and release relays, pause, resume and quiesce consumers
 //	step.go                step mode: one message at a time, for walkthroughs
 //	faults.go              injected delivery faults
