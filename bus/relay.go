@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -118,10 +119,7 @@ func (r *relay) room() int {
 	}
 	r.mu.Lock()
 	r.stalled = true
-	owed := make(map[string]int, len(r.owed))
-	for c, n := range r.owed {
-		owed[c] = n
-	}
+	owed := maps.Clone(r.owed) // paused takes the bus's locks: look outside the relay's
 	r.mu.Unlock()
 	most := 0
 	for c, n := range owed {

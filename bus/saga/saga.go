@@ -141,7 +141,7 @@ func (s *Saga[D]) Start(ctx context.Context, tx *bus.Tx, correlationID string, d
 	if err := s.advance(ctx, e, tx, in, 0); err != nil {
 		return "", err
 	}
-	if err := e.flush(ctx, tx, in); err != nil {
+	if err := flush(ctx, tx, in); err != nil {
 		return "", err
 	}
 	return in.ID, nil
@@ -167,7 +167,7 @@ func (e *Engine) HandleReply(ctx context.Context, tx *bus.Tx, reply bus.Envelope
 	if err := r.onReply(ctx, e, tx, in, reply); err != nil {
 		return err
 	}
-	return e.flush(ctx, tx, in)
+	return flush(ctx, tx, in)
 }
 
 // ExpireDue handles, in one transaction each, up to limit sagas whose step
@@ -193,7 +193,7 @@ func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
 			if err := r.onDeadline(ctx, e, tx, in); err != nil {
 				return err
 			}
-			return e.flush(ctx, tx, in)
+			return flush(ctx, tx, in)
 		})
 		if err != nil {
 			return 0, fmt.Errorf("saga %s deadline: %w", id, err)

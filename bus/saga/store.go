@@ -103,7 +103,7 @@ var errConflict = errors.New("saga instance changed concurrently")
 // flush writes what the handling did to in: the instance, inserted or
 // updated if it changed (an update only from the version it was loaded
 // at), and its pending log entries.
-func (e *Engine) flush(ctx context.Context, tx storage.Execer, in *instance) error {
+func flush(ctx context.Context, tx storage.Execer, in *instance) error {
 	switch {
 	case in.stored == 0:
 		_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`)
