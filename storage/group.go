@@ -160,6 +160,7 @@ func (db *DB) runBatch(batch []*member) {
 	}
 	db.commits.Add(1)
 	db.transactions.Add(int64(len(ok)))
+	db.committed()
 	for _, m := range ok {
 		db.statements.Add(m.tx.stmts)
 		m.tx.committed()

@@ -67,6 +67,9 @@ type DB struct {
 	// grouped turns group commit on; group is its queue.
 	grouped bool
 	group   committer
+	// flush flushes the log in the background at synchronous=NORMAL
+	// (walflush.go); nil otherwise.
+	flush *flusher
 }
 
 // Open opens (creating it if needed) the SQLite file at path and applies the
@@ -81,6 +84,9 @@ func Open(ctx context.Context, path string, migrations []Migration, opts Options
 	db := &DB{path: path, sync: opts.Synchronous, grouped: opts.GroupCommit}
 	if err := db.open(ctx, migrations); err != nil {
 		return nil, err
+	}
+	if db.sync == SyncNormal {
+		db.startFlusher()
 	}
 	return db, nil
 }
@@ -187,6 +193,7 @@ func (db *DB) Reader() *sql.DB { return db.read.Load() }
 
 // Close closes both handles.
 func (db *DB) Close() error {
+	db.stopFlusher()
 	db.swap.Lock()
 	defer db.swap.Unlock()
 	return db.closeHandles()
@@ -240,6 +247,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	db.commits.Add(1)
 	db.transactions.Add(1)
 	db.statements.Add(tx.stmts)
+	db.committed()
 	tx.committed()
 	return nil
 }
