@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"sagalab/storage"
@@ -18,6 +19,42 @@ type Outbox struct {
 	newID  func() string
 	now    func() time.Time
 	relay  *relay
+	heads  heads
+}
+
+// heads keeps the last position the outbox's transactions wrote on each
+// topic, so that the next message's position needs no query. It holds
+// while the file's rollback count (storage.Tx.Rollbacks) is the one it
+// was filled under: a rollback may have undone any of it, and empties it.
+type heads struct {
+	mu        sync.Mutex
+	rollbacks uint64
+	last      map[string]int64
+}
+
+// next returns the position after topic's last one, if known.
+func (h *heads) next(tx *storage.Tx, topic string) (int64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.check(tx)
+	n, ok := h.last[topic]
+	return n + 1, ok
+}
+
+// wrote notes that tx wrote position n on topic.
+func (h *heads) wrote(tx *storage.Tx, topic string, n int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.check(tx)
+	h.last[topic] = n
+}
+
+// check empties the heads if the file saw a rollback since they were
+// filled; h.mu is held.
+func (h *heads) check(tx *storage.Tx) {
+	if r := tx.Rollbacks(); r != h.rollbacks || h.last == nil {
+		h.rollbacks, h.last = r, map[string]int64{}
+	}
 }
 
 // Source is the name of the module that owns the outbox.
@@ -45,8 +82,11 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 			id = o.newID()
 		}
 		e := written{correlationID: m.CorrelationID, typ: m.Type, pos: Position{Topic: m.Topic}}
-		if err := tx.QueryRowContext(ctx, nextPosition, m.Topic).Scan(&e.pos.N); err != nil {
-			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
+		var known bool
+		if e.pos.N, known = o.heads.next(tx, m.Topic); !known {
+			if err := tx.QueryRowContext(ctx, nextPosition, m.Topic).Scan(&e.pos.N); err != nil {
+				return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
+			}
 		}
 		args := []any{id, m.Topic, e.pos.N, m.Type, m.CorrelationID, m.CausationID, m.ReplyTo, payload, at.UnixNano(), m.Effect}
 		query := insertPlain
@@ -56,6 +96,7 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
+		o.heads.wrote(tx, m.Topic, e.pos.N)
 		out = append(out, e)
 	}
 	return out, nil
@@ -71,7 +112,8 @@ type written struct {
 // that inserts it, so positions have no gaps even when transactions (or a
 // batch-mate's savepoint) roll back. Reading it in the insert itself, in a
 // subquery, with RETURNING to learn it, cost SQLite twice the time of the
-// two statements (BenchmarkOutboxWrite).
+// two statements (BenchmarkOutboxWrite). Once read, the outbox keeps it
+// (heads) until a rollback on the file.
 const (
 	nextPosition = `SELECT coalesce(max(position), 0) + 1 FROM outbox WHERE topic = ?`
 	insertPlain  = `INSERT INTO outbox

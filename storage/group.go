@@ -103,6 +103,7 @@ func (db *DB) runBatch(batch []*member) {
 	alone := len(batch) == 1
 	var ok []*member // members whose work is in the transaction
 	broken := func(err error) {
+		db.rollbacks.Add(1)
 		_ = sqlTx.Rollback()
 		for _, m := range batch {
 			if m.err == nil && m.panicked == nil {
@@ -121,7 +122,7 @@ func (db *DB) runBatch(batch []*member) {
 				return
 			}
 		}
-		m.tx = &Tx{tx: sqlTx}
+		m.tx = &Tx{tx: sqlTx, db: db}
 		m.run()
 		if m.err == nil && m.panicked == nil {
 			if !alone {
@@ -133,6 +134,7 @@ func (db *DB) runBatch(batch []*member) {
 			ok = append(ok, m)
 			continue
 		}
+		db.rollbacks.Add(1) // before the next member runs (Tx.Rollbacks)
 		if alone {
 			if rbErr := sqlTx.Rollback(); rbErr != nil && m.err != nil {
 				m.err = errors.Join(m.err, fmt.Errorf("roll back: %w", rbErr))
@@ -153,6 +155,7 @@ func (db *DB) runBatch(batch []*member) {
 		return
 	}
 	if err := sqlTx.Commit(); err != nil {
+		db.rollbacks.Add(1)
 		for _, m := range ok {
 			m.err = fmt.Errorf("commit on %s: %w", name, err)
 		}

@@ -203,3 +203,41 @@ func TestGroupCommitCancelled(t *testing.T) {
 		t.Errorf("error %v, ran %v", err, ran)
 	}
 }
+
+// A member that runs after a batch-mate failed sees the rollback counted
+// (Tx.Rollbacks), so a cache of what the failed member wrote is dropped
+// before anyone reads it; members after successes see no change.
+func TestRollbacksCountedBeforeTheNextMember(t *testing.T) {
+	db := openGrouped(t)
+	var mu sync.Mutex
+	type seen struct {
+		rollbacks uint64
+		fails     bool
+	}
+	var order []seen
+	member := func(fails bool) func(*Tx) error {
+		return func(tx *Tx) error {
+			mu.Lock()
+			order = append(order, seen{tx.Rollbacks(), fails})
+			mu.Unlock()
+			if fails {
+				return errors.New("failed on purpose")
+			}
+			return nil
+		}
+	}
+	start := db.rollbacks.Load()
+	batch(t, db, member(false), member(true), member(false), member(true), member(false))
+	want := start
+	for i, s := range order {
+		if s.rollbacks != want {
+			t.Errorf("member %d saw %d rollbacks, want %d", i, s.rollbacks, want)
+		}
+		if s.fails {
+			want++
+		}
+	}
+	if got := db.rollbacks.Load(); got != want {
+		t.Errorf("%d rollbacks after the batch, want %d", got, want)
+	}
+}

@@ -27,6 +27,7 @@ func (db *DB) Replace(ctx context.Context, src string) error {
 	if db.write == nil {
 		return fmt.Errorf("replace %s: %w", db.path, ErrReadOnly)
 	}
+	db.rollbacks.Add(1) // what was kept in memory about the file may not hold for the new one
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("replace %s: %w", db.path, err)
 	}

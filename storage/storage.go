@@ -64,6 +64,11 @@ type DB struct {
 	read  atomic.Pointer[sql.DB]
 	// transactions, commits and statements are counted for Stats.
 	transactions, commits, statements atomic.Int64
+	// rollbacks counts the work undone on the file (see Tx.Rollbacks).
+	rollbacks atomic.Uint64
+	// serial runs WriteTx calls without group commit one at a time, so
+	// that rollbacks is counted before the next one begins.
+	serial sync.Mutex
 	// grouped turns group commit on; group is its queue.
 	grouped bool
 	group   committer
@@ -230,18 +235,22 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.grouped {
 		return db.groupWrite(ctx, fn)
 	}
+	db.serial.Lock()
+	defer db.serial.Unlock()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)
 	}
-	tx := &Tx{tx: sqlTx}
+	tx := &Tx{tx: sqlTx, db: db}
 	if err := fn(tx); err != nil {
+		db.rollbacks.Add(1)
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
 		}
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		db.rollbacks.Add(1)
 		return fmt.Errorf("commit on %s: %w", filepath.Base(db.path), err)
 	}
 	db.commits.Add(1)

@@ -13,6 +13,7 @@ import (
 // Rollback: WriteTx ends the transaction when the function returns.
 type Tx struct {
 	tx       *sql.Tx
+	db       *DB
 	onCommit []func()
 	stmts    int64 // statements run, for Stats
 	depth    int   // savepoints open (Savepoint)
@@ -51,6 +52,14 @@ func (t *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error
 // it rolls back), after WriteTx's COMMIT and before WriteTx returns. Hooks
 // run in the order they were registered; they must not block.
 func (t *Tx) OnCommit(f func()) { t.onCommit = append(t.onCommit, f) }
+
+// Rollbacks counts the work undone on the transaction's file since it was
+// opened: transactions and savepoints rolled back, COMMITs that failed,
+// files replaced. Code that keeps in memory what its transactions wrote
+// (an outbox's last position on a topic) may trust it while the count
+// stays what it was when the write was made: the writes on a file run one
+// at a time, and a rollback is counted before the next one starts.
+func (t *Tx) Rollbacks() uint64 { return t.db.rollbacks.Load() }
 
 // committed runs the after-commit hooks.
 func (t *Tx) committed() {
@@ -93,6 +102,7 @@ func (t *Tx) Savepoint(fn func() error) error {
 	hooks := len(t.onCommit)
 	if err := fn(); err != nil {
 		t.onCommit = t.onCommit[:hooks]
+		t.db.rollbacks.Add(1)
 		if _, rbErr := t.tx.Exec("ROLLBACK TO " + name); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w: %w", ErrTransactionLost, rbErr))
 		}
