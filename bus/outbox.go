@@ -2,7 +2,9 @@ package bus
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -23,13 +25,21 @@ type Outbox struct {
 }
 
 // heads keeps the last position the outbox's transactions wrote on each
-// topic, so that the next message's position needs no query. It holds
-// while the file's rollback count (storage.Tx.Rollbacks) is the one it
-// was filled under: a rollback may have undone any of it, and empties it.
+// topic, and the last version and message id on each event stream, so
+// that the next message needs no query. It holds while the file's
+// rollback count (storage.Tx.Rollbacks) is the one it was filled under: a
+// rollback may have undone any of it, and empties it.
 type heads struct {
 	mu        sync.Mutex
 	rollbacks uint64
 	last      map[string]int64
+	streams   map[string]streamHead
+}
+
+// streamHead is an event stream's last version and the id of its message.
+type streamHead struct {
+	version int64
+	id      string
 }
 
 // next returns the position after topic's last one, if known.
@@ -49,12 +59,53 @@ func (h *heads) wrote(tx *storage.Tx, topic string, n int64) {
 	h.last[topic] = n
 }
 
+// stream returns stream's head, if known.
+func (h *heads) stream(tx *storage.Tx, stream string) (streamHead, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.check(tx)
+	s, ok := h.streams[stream]
+	return s, ok
+}
+
+// setStream notes stream's head as tx wrote or read it.
+func (h *heads) setStream(tx *storage.Tx, stream string, s streamHead) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.check(tx)
+	h.streams[stream] = s
+}
+
 // check empties the heads if the file saw a rollback since they were
 // filled; h.mu is held.
 func (h *heads) check(tx *storage.Tx) {
 	if r := tx.Rollbacks(); r != h.rollbacks || h.last == nil {
-		h.rollbacks, h.last = r, map[string]int64{}
+		h.rollbacks, h.last, h.streams = r, map[string]int64{}, map[string]streamHead{}
 	}
+}
+
+// StreamHead returns the version of stream's last message and its id (0
+// and "" for a stream with none). Read in a transaction on the outbox
+// (a *Tx of its own), it is served from memory when a transaction since
+// the last rollback wrote or read it; read elsewhere, it is a query.
+func (o *Outbox) StreamHead(ctx context.Context, q storage.Querier, stream string) (int64, string, error) {
+	tx, mine := q.(*Tx)
+	mine = mine && tx.out == o
+	if mine {
+		if s, ok := o.heads.stream(tx.Tx, stream); ok {
+			return s.version, s.id, nil
+		}
+	}
+	var s streamHead
+	err := q.QueryRowContext(ctx, `SELECT stream_version, message_id FROM outbox WHERE stream_id = ?
+		ORDER BY stream_version DESC LIMIT 1`, stream).Scan(&s.version, &s.id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, "", fmt.Errorf("head of stream %s: %w", stream, err)
+	}
+	if mine {
+		o.heads.setStream(tx.Tx, stream, s)
+	}
+	return s.version, s.id, nil
 }
 
 // Source is the name of the module that owns the outbox.
@@ -97,6 +148,9 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
 		o.heads.wrote(tx, m.Topic, e.pos.N)
+		if m.Stream != "" {
+			o.heads.setStream(tx, m.Stream, streamHead{version: m.Version, id: id})
+		}
 		out = append(out, e)
 	}
 	return out, nil

@@ -91,28 +91,16 @@ func NewStore(db *storage.DB, out *bus.Outbox, topic string) *Store {
 // event ("" and 0 for a new stream). Message ids are never reused, so a
 // cached state that matches both is current, even if a transaction that
 // appended to the stream was rolled back since.
+// In a transaction of the store's outbox it costs no query once that
+// outbox has written or read the stream's head (see bus.Outbox.StreamHead).
 func (s *Store) Head(ctx context.Context, q storage.Querier, stream string) (int64, string, error) {
-	var v int64
-	var id string
-	err := q.QueryRowContext(ctx, `SELECT stream_version, message_id FROM outbox WHERE stream_id = ?
-		ORDER BY stream_version DESC LIMIT 1`, stream).Scan(&v, &id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
-	if err != nil {
-		return 0, "", fmt.Errorf("head of stream %s: %w", stream, err)
-	}
-	return v, id, nil
+	return s.out.StreamHead(ctx, q, stream)
 }
 
 // Version returns the stream's current version (0 for a new stream).
 func (s *Store) Version(ctx context.Context, q storage.Querier, stream string) (int64, error) {
-	var v int64
-	err := q.QueryRowContext(ctx, `SELECT coalesce(max(stream_version), 0) FROM outbox WHERE stream_id = ?`, stream).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("version of stream %s: %w", stream, err)
-	}
-	return v, nil
+	v, _, err := s.out.StreamHead(ctx, q, stream)
+	return v, err
 }
 
 // Append adds events to stream inside tx, if the stream is still at

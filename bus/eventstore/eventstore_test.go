@@ -94,6 +94,53 @@ func TestAppendConflict(t *testing.T) {
 	}
 }
 
+// The outbox keeps stream heads in memory: an append that rolled back
+// must not leave its version behind, in the head a later transaction sees
+// or in the version Append checks.
+func TestHeadAfterRolledBackAppend(t *testing.T) {
+	s, db := openStore(t)
+	ctx := context.Background()
+	appendAt := func(expected int64, fail error) error {
+		return s.out.Write(ctx, func(tx *bus.Tx) error {
+			if _, err := s.Append(ctx, tx, "a", expected, NewEvent{Type: "Added", Data: counted{int(expected) + 1}}); err != nil {
+				return err
+			}
+			return fail
+		})
+	}
+	if err := appendAt(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("failed on purpose")
+	if err := appendAt(1, failed); !errors.Is(err, failed) {
+		t.Fatalf("append that fails: %v", err)
+	}
+	err := s.out.Write(ctx, func(tx *bus.Tx) error {
+		v, id, err := s.Head(ctx, tx, "a")
+		if err != nil {
+			return err
+		}
+		var want string
+		if err := db.Reader().QueryRowContext(ctx, `SELECT message_id FROM outbox WHERE stream_version = 1`).Scan(&want); err != nil {
+			return err
+		}
+		if v != 1 || id != want {
+			t.Errorf("head %d %s in a transaction, want 1 %s", v, id, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := appendAt(1, nil); err != nil {
+		t.Fatalf("append at the committed version: %v", err)
+	}
+	var ce *ConcurrencyError
+	if err := appendAt(1, nil); !errors.As(err, &ce) || ce.Actual != 2 {
+		t.Fatalf("append at a stale version: %v, want a ConcurrencyError at 2", err)
+	}
+}
+
 // 100 writers read the stream outside any transaction, decide, and append
 // at the version they read, retrying on conflict: every increment lands
 // exactly once.
