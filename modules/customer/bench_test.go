@@ -38,7 +38,8 @@ func longCustomer(b *testing.B, n int, snapshotEvery int) (*Module, string) {
 						Data: contract.CreditReleased{CustomerID: id, OrderID: order, Amount: 1_00}})
 				}
 			}
-			return m.repo.save(ctx, tx, c, evs)
+			_, err = m.repo.save(ctx, tx, c, evs)
+			return err
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -153,7 +153,7 @@ func (m *Module) create(ctx context.Context, name string, creditLimit money.Mone
 	created.Effect = fmt.Sprintf("stream %s started: customer %s, credit limit %s", c.ID, name, creditLimit)
 	var pos bus.Position
 	err := m.out.Write(ctx, func(tx *bus.Tx) error {
-		if err := m.repo.save(ctx, tx, c, []eventstore.NewEvent{created}); err != nil {
+		if _, err := m.repo.save(ctx, tx, c, []eventstore.NewEvent{created}); err != nil {
 			return err
 		}
 		var err error

@@ -40,7 +40,7 @@ func (m *Module) command(ctx context.Context, tx *bus.Tx, id string,
 		if err != nil {
 			return nil, nil, err
 		}
-		err = m.repo.save(ctx, tx, c, decide(c, prior))
+		projected, err := m.repo.save(ctx, tx, c, decide(c, prior))
 		var conflict *eventstore.ConcurrencyError
 		if errors.As(err, &conflict) && attempt < maxAttempts {
 			m.log.Debug("stream moved on; retrying the command", "customer", id, "attempt", attempt)
@@ -49,8 +49,13 @@ func (m *Module) command(ctx context.Context, tx *bus.Tx, id string,
 		if err != nil {
 			return nil, nil, err
 		}
-		after, err := reservation(ctx, tx, orderID)
-		return c, after, err
+		after := prior
+		for _, r := range projected {
+			if r.OrderID == orderID {
+				after = &r
+			}
+		}
+		return c, after, nil
 	}
 }
 

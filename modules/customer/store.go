@@ -87,30 +87,36 @@ func (r repository) loadAt(ctx context.Context, q storage.Querier, id string, up
 
 // save appends events to c's stream if it is still at c.Version, applies
 // them to c and to the projections, and saves a snapshot when one is due.
-func (r repository) save(ctx context.Context, tx *bus.Tx, c *Customer, events []eventstore.NewEvent) error {
+// It returns the reservation_view rows the events left, in their order.
+func (r repository) save(ctx context.Context, tx *bus.Tx, c *Customer, events []eventstore.NewEvent) ([]Reservation, error) {
 	if len(events) == 0 {
-		return nil
+		return nil, nil
 	}
 	before := c.Version
 	stored, err := r.events.Append(ctx, tx, c.ID, before, events...)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var projected []Reservation
 	for _, e := range stored {
 		if err := c.apply(e); err != nil {
-			return err
+			return nil, err
 		}
-		if err := project(ctx, tx, c, e); err != nil {
-			return err
+		res, err := project(ctx, tx, c, e)
+		if err != nil {
+			return nil, err
+		}
+		if res != nil {
+			projected = append(projected, *res)
 		}
 	}
 	if r.cache != nil {
 		r.cache.put(c) // used only while the stream's head still matches it
 	}
 	if n := r.snapshotEvery; n > 0 && c.Version/n > before/n {
-		return r.events.SaveSnapshot(ctx, tx, c.ID, c.Version, snapshotSchema, c)
+		return projected, r.events.SaveSnapshot(ctx, tx, c.ID, c.Version, snapshotSchema, c)
 	}
-	return nil
+	return projected, nil
 }
 
 // cache holds recently used customers, shared with the writes that load
@@ -140,9 +146,12 @@ func (c *cache) put(cust *Customer) {
 	c.entries[cust.ID] = cust
 }
 
-// project updates the projections with event e, c being the state after it.
-func project(ctx context.Context, tx storage.Execer, c *Customer, e eventstore.Event) error {
+// project updates the projections with event e, c being the state after
+// it. For an event on a reservation it returns the reservation_view row as
+// the event left it.
+func project(ctx context.Context, tx storage.ReadWriter, c *Customer, e eventstore.Event) (*Reservation, error) {
 	var err error
+	var res *Reservation
 	switch e.Type {
 	case contract.CustomerCreated:
 		_, err = tx.ExecContext(ctx, `INSERT INTO customer_view (id, name, credit_limit, reserved, created_at, version)
@@ -153,33 +162,44 @@ func project(ctx context.Context, tx storage.Execer, c *Customer, e eventstore.E
 			OrderTotal money.Money `json:"orderTotal"`
 		}
 		if err := json.Unmarshal(e.Data, &p); err != nil {
-			return fmt.Errorf("project %s: %w", e.Type, err)
+			return nil, fmt.Errorf("project %s: %w", e.Type, err)
 		}
 		state := map[string]ReservationState{contract.CustomerCreditReserved: Reserved,
 			contract.CustomerCreditReservationFailed: Failed, contract.CustomerCreditReleased: Released}[e.Type]
-		_, err = tx.ExecContext(ctx, `INSERT INTO reservation_view (order_id, customer_id, amount, state) VALUES (?, ?, ?, ?)
-			ON CONFLICT (order_id) DO UPDATE SET state = excluded.state`, p.OrderID, c.ID, p.OrderTotal, state)
+		// An order's row keeps the customer and amount it was first
+		// written with; RETURNING reads the row as it stands.
+		res, err = scanReservation(tx.QueryRowContext(ctx, `INSERT INTO reservation_view (order_id, customer_id, amount, state)
+			VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET state = excluded.state
+			RETURNING `+reservationColumns, p.OrderID, c.ID, p.OrderTotal, state))
 		if err == nil {
 			_, err = tx.ExecContext(ctx, `UPDATE customer_view SET reserved = ?, version = ? WHERE id = ?`, c.Reserved, c.Version, c.ID)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("project %s of customer %s: %w", e.Type, c.ID, err)
+		return nil, fmt.Errorf("project %s of customer %s: %w", e.Type, c.ID, err)
 	}
-	return nil
+	return res, nil
 }
 
 // reservation returns the decision taken on orderID's credit, if any.
 func reservation(ctx context.Context, tx storage.Querier, orderID string) (*Reservation, error) {
-	var r Reservation
-	var amount int64
-	err := tx.QueryRowContext(ctx, `SELECT order_id, customer_id, amount, state FROM reservation_view WHERE order_id = ?`,
-		orderID).Scan(&r.OrderID, &r.CustomerID, &amount, &r.State)
+	r, err := scanReservation(tx.QueryRowContext(ctx, `SELECT `+reservationColumns+` FROM reservation_view WHERE order_id = ?`, orderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reservation of order %s: %w", orderID, err)
+	}
+	return r, nil
+}
+
+const reservationColumns = `order_id, customer_id, amount, state`
+
+func scanReservation(row storage.Scanner) (*Reservation, error) {
+	var r Reservation
+	var amount int64
+	if err := row.Scan(&r.OrderID, &r.CustomerID, &amount, &r.State); err != nil {
+		return nil, err
 	}
 	r.Amount = money.Money(amount)
 	return &r, nil
