@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +22,9 @@ import (
 // each message is acknowledged only once its work is durable.
 //
 // A caller queues its message. If no batch of the consumer is running, it
-// leads: it takes what is queued (up to maxBatch; a batch never waits to
-// fill), runs it, tells each caller its outcome and hands the lead to the
+// leads: it yields once, so that messages whose handlers are ready to run
+// queue too, and takes what is queued (up to maxBatch; a batch never waits
+// to fill), runs it, tells each caller its outcome and hands the lead to the
 // oldest caller queued meanwhile. The transport (the router, step mode)
 // still hands messages one at a time; the batch forms from those that
 // arrive while the previous one runs.
@@ -73,6 +75,7 @@ func (c *Consumer) handleQueued(ctx context.Context, env Envelope, run func(cont
 		lead = <-q.turn
 	}
 	if lead {
+		runtime.Gosched() // as storage's group commit does: let ready messages join
 		bt.mu.Lock()
 		n := min(len(bt.queue), maxBatch)
 		batch := bt.queue[:n:n]

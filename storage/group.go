@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 )
 
@@ -13,7 +14,8 @@ import (
 // synchronous=FULL, one fsync) instead of one each.
 //
 // A caller queues its function. If no one is writing, it becomes the
-// leader: it takes every function queued (a batch never waits to fill),
+// leader: it yields once, to let goroutines ready to write queue too, and
+// takes every function queued (a batch never waits to fill),
 // begins one transaction, runs each function inside its own SAVEPOINT
 // (RELEASE when it returns nil, ROLLBACK TO when it fails, so a failing
 // function undoes only its own work), commits, runs the committed
@@ -60,6 +62,12 @@ func (db *DB) groupWrite(ctx context.Context, fn func(*Tx) error) error {
 		lead = <-m.turn
 	}
 	if lead {
+		// Yield once before taking the queue: the goroutines that are
+		// ready to run and about to write join this batch instead of
+		// each starting a batch of its own. With nothing else ready it
+		// returns at once. In bench sagas it took COMMITs per saga from
+		// about 1.3 to 0.2.
+		runtime.Gosched()
 		g.mu.Lock()
 		batch := g.queue
 		g.queue = nil
