@@ -56,6 +56,9 @@ func (m *Module) wantFailed(ctx context.Context, msg bus.Received[customercontra
 // of an order never changes, so reading it outside is safe. An unknown
 // order is left to the handler.
 func (m *Module) choreographed(ctx context.Context, orderID string) (bool, error) {
+	if mode, ok := m.modes.get(orderID); ok {
+		return mode == contract.Choreography, nil
+	}
 	o, err := m.store.get(ctx, m.db.Reader(), orderID)
 	if errors.Is(err, contract.ErrNotFound) {
 		return true, nil
@@ -63,12 +66,16 @@ func (m *Module) choreographed(ctx context.Context, orderID string) (bool, error
 	if err != nil {
 		return false, err
 	}
+	m.modes.put(o.ID, o.SagaMode)
 	return o.SagaMode == contract.Choreography, nil
 }
 
 // onCustomerOutcome is local transaction T3 of the choreographed Create
 // Order saga: the Customer service's outcome approves or rejects the order.
 func (m *Module) onCustomerOutcome(ctx context.Context, tx *bus.Tx, env bus.Envelope, orderID string, to contract.State, reason string) error {
+	if mode, ok := m.modes.get(orderID); ok && mode == contract.Choreography {
+		return m.finish(ctx, tx, &env, orderID, to, reason) // committed, so it exists
+	}
 	o, err := m.store.get(ctx, tx, orderID)
 	if err != nil || o.SagaMode != contract.Choreography {
 		// An orchestrated order hears from the Customer service by reply;

@@ -54,6 +54,8 @@ type Module struct {
 	// createOrder and cancelOrderSaga are the orchestrated sagas.
 	createOrder, cancelOrderSaga *saga.Saga[orderSagaData]
 	log                          *slog.Logger
+	// modes remembers orders' saga modes (modes.go).
+	modes sagaModes
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -186,6 +188,7 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 		if err != nil {
 			return err
 		}
+		tx.OnCommit(func() { m.modes.put(o.ID, mode) })
 		pos, err = m.out.PositionOf(ctx, tx, o.ID, contract.OrderCreated)
 		return err
 	})
