@@ -67,8 +67,8 @@ type DB struct {
 	// rollbacks counts the work undone on the file (see Tx.Rollbacks).
 	rollbacks atomic.Uint64
 	// serial runs WriteTx calls without group commit one at a time, so
-	// that rollbacks is counted before the next one begins.
-	serial sync.Mutex
+	// that rollbacks is counted before the next one begins: a token.
+	serial chan struct{}
 	// grouped turns group commit on; group is its queue.
 	grouped bool
 	group   committer
@@ -86,7 +86,7 @@ func Open(ctx context.Context, path string, migrations []Migration, opts Options
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db := &DB{path: path, sync: opts.Synchronous, grouped: opts.GroupCommit}
+	db := &DB{path: path, sync: opts.Synchronous, grouped: opts.GroupCommit, serial: make(chan struct{}, 1)}
 	if err := db.open(ctx, migrations); err != nil {
 		return nil, err
 	}
@@ -235,8 +235,12 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.grouped {
 		return db.groupWrite(ctx, fn)
 	}
-	db.serial.Lock()
-	defer db.serial.Unlock()
+	select {
+	case db.serial <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), ctx.Err())
+	}
+	defer func() { <-db.serial }()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)
