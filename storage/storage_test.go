@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var testMigrations = []Migration{
@@ -83,5 +84,34 @@ func TestWriteTxRollsBackOnError(t *testing.T) {
 	db.write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync)
 	if mode != "wal" || sync != "2" {
 		t.Fatalf("journal_mode %s synchronous %s, want wal and 2 (FULL)", mode, sync)
+	}
+}
+
+// A write that waits for its turn on the file gives up when its context
+// ends, and the file is the next write's once the holder is done.
+func TestWriteTxWaitsForItsTurnWithItsContext(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "w.db"), testMigrations, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	holding, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- db.WriteTx(ctx, func(*Tx) error { close(holding); <-release; return nil })
+	}()
+	<-holding
+	waiting, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := db.WriteTx(waiting, func(*Tx) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a write waiting past its deadline: %v, want DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WriteTx(ctx, func(*Tx) error { return nil }); err != nil {
+		t.Errorf("the next write: %v", err)
 	}
 }
