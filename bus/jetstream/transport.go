@@ -282,6 +282,9 @@ func (t *Transport) durable(ctx context.Context, consumer, topic string) (jetstr
 	if err != nil {
 		return nil, fmt.Errorf("durable consumer %s: %w", name, err)
 	}
+	if err := consumerLeader(ctx, c); err != nil {
+		return nil, fmt.Errorf("durable consumer %s: %w", name, err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.durables[consumer] == nil {
@@ -289,6 +292,30 @@ func (t *Transport) durable(ctx context.Context, consumer, topic string) (jetstr
 	}
 	t.durables[consumer][topic] = c
 	return c, nil
+}
+
+// consumerLeader waits until consumer c has a leader. In a cluster a new
+// consumer is replicated like its stream and elects its own leader after
+// it is created; a pull sent before that goes unanswered, and the
+// subscription would wait for the pull to expire (30 s) before it asks
+// again. On a single broker the leader is there at once.
+func consumerLeader(ctx context.Context, c jetstream.Consumer) error {
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		info, err := c.Info(ctx)
+		if err == nil && (info.Cluster == nil || info.Cluster.Leader != "") {
+			return nil
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			if err == nil {
+				err = errors.New("no leader elected")
+			}
+			return fmt.Errorf("wait for its leader: %w: %w", ctx.Err(), err)
+		case <-timer.C:
+		}
+	}
 }
 
 // Close ends the subscriptions, giving back to the broker the messages
