@@ -51,12 +51,16 @@ func (h *heads) next(tx *storage.Tx, topic string) (int64, bool) {
 	return n + 1, ok
 }
 
-// wrote notes that tx wrote position n on topic.
-func (h *heads) wrote(tx *storage.Tx, topic string, n int64) {
+// wrote notes that tx wrote m at position n of its topic (and, for an
+// event, version m.Version of its stream, with message id id).
+func (h *heads) wrote(tx *storage.Tx, m Message, n int64, id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.check(tx)
-	h.last[topic] = n
+	h.last[m.Topic] = n
+	if m.Stream != "" {
+		h.streams[m.Stream] = streamHead{version: m.Version, id: id}
+	}
 }
 
 // stream returns stream's head, if known.
@@ -68,7 +72,7 @@ func (h *heads) stream(tx *storage.Tx, stream string) (streamHead, bool) {
 	return s, ok
 }
 
-// setStream notes stream's head as tx wrote or read it.
+// setStream notes stream's head as tx read it.
 func (h *heads) setStream(tx *storage.Tx, stream string, s streamHead) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -147,10 +151,7 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
-		o.heads.wrote(tx, m.Topic, e.pos.N)
-		if m.Stream != "" {
-			o.heads.setStream(tx, m.Stream, streamHead{version: m.Version, id: id})
-		}
+		o.heads.wrote(tx, m, e.pos.N, id)
 		out = append(out, e)
 	}
 	return out, nil
