@@ -109,6 +109,7 @@ func (db *DB) runBatch(batch []*member) {
 		return
 	}
 	alone := len(batch) == 1
+	marks := newTxMarks(sqlTx, db.marks)
 	var ok []*member // members whose work is in the transaction
 	broken := func(err error) {
 		db.rollbacks.Add(1)
@@ -125,16 +126,16 @@ func (db *DB) runBatch(batch []*member) {
 			continue
 		}
 		if !alone {
-			if _, err := sqlTx.Exec("SAVEPOINT " + savepoint); err != nil {
+			if err := marks.exec("SAVEPOINT " + savepoint); err != nil {
 				broken(err)
 				return
 			}
 		}
-		m.tx = &Tx{tx: sqlTx, db: db}
+		m.tx = &Tx{tx: sqlTx, db: db, marks: marks}
 		m.run()
 		if m.err == nil && m.panicked == nil {
 			if !alone {
-				if _, err := sqlTx.Exec("RELEASE " + savepoint); err != nil {
+				if err := marks.exec("RELEASE " + savepoint); err != nil {
 					broken(err)
 					return
 				}
@@ -149,11 +150,11 @@ func (db *DB) runBatch(batch []*member) {
 			}
 			return
 		}
-		if _, err := sqlTx.Exec("ROLLBACK TO " + savepoint); err != nil {
+		if err := marks.exec("ROLLBACK TO " + savepoint); err != nil {
 			broken(err) // SQLite rolled the whole transaction back
 			return
 		}
-		if _, err := sqlTx.Exec("RELEASE " + savepoint); err != nil {
+		if err := marks.exec("RELEASE " + savepoint); err != nil {
 			broken(err)
 			return
 		}

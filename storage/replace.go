@@ -56,12 +56,17 @@ func (db *DB) reopen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	marks, err := prepareMarks(ctx, write)
+	if err != nil {
+		write.Close()
+		return fmt.Errorf("open %s: %w", db.path, err)
+	}
 	read, err := openReaders(db.path, db.sync)
 	if err != nil {
 		write.Close()
 		return err
 	}
-	db.write = write
+	db.write, db.marks = write, marks
 	db.read.Store(read)
 	return nil
 }

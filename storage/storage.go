@@ -61,6 +61,7 @@ type DB struct {
 	// Replace while it changes the handles.
 	swap  sync.RWMutex
 	write *sql.DB // nil when opened read-only
+	marks marks   // the writer's savepoint statements
 	read  atomic.Pointer[sql.DB]
 	// transactions, commits and statements are counted for Stats.
 	transactions, commits, statements atomic.Int64
@@ -106,6 +107,10 @@ func (db *DB) open(ctx context.Context, migrations []Migration) error {
 	if err := db.migrate(ctx, migrations); err != nil {
 		write.Close()
 		return fmt.Errorf("migrate %s: %w", db.path, err)
+	}
+	if db.marks, err = prepareMarks(ctx, write); err != nil {
+		write.Close()
+		return fmt.Errorf("open %s: %w", db.path, err)
 	}
 	read, err := openReaders(db.path, db.sync)
 	if err != nil {
@@ -210,7 +215,7 @@ func (db *DB) closeHandles() error {
 		errs = append(errs, read.Close())
 	}
 	if db.write != nil {
-		errs = append(errs, db.write.Close())
+		errs = append(errs, db.marks.close(), db.write.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -245,7 +250,7 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)
 	}
-	tx := &Tx{tx: sqlTx, db: db}
+	tx := &Tx{tx: sqlTx, db: db, marks: newTxMarks(sqlTx, db.marks)}
 	if err := fn(tx); err != nil {
 		db.rollbacks.Add(1)
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {

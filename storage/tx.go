@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 // Tx is one local transaction on a module's file, as WriteTx hands it to its
@@ -17,6 +16,7 @@ type Tx struct {
 	onCommit []func()
 	stmts    int64 // statements run, for Stats
 	depth    int   // savepoints open (Savepoint)
+	marks    *txMarks
 }
 
 // A statement of a transaction is not cut short when ctx is cancelled:
@@ -94,24 +94,24 @@ type ReadWriter interface {
 // (return it, so WriteTx fails).
 func (t *Tx) Savepoint(fn func() error) error {
 	t.depth++
-	name := "nested" + strconv.Itoa(t.depth)
+	name := nestedName(t.depth)
 	defer func() { t.depth-- }()
-	if _, err := t.tx.Exec("SAVEPOINT " + name); err != nil {
+	if err := t.marks.exec("SAVEPOINT " + name); err != nil {
 		return fmt.Errorf("savepoint: %w: %w", ErrTransactionLost, err)
 	}
 	hooks := len(t.onCommit)
 	if err := fn(); err != nil {
 		t.onCommit = t.onCommit[:hooks]
 		t.db.rollbacks.Add(1)
-		if _, rbErr := t.tx.Exec("ROLLBACK TO " + name); rbErr != nil {
+		if rbErr := t.marks.exec("ROLLBACK TO " + name); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w: %w", ErrTransactionLost, rbErr))
 		}
-		if _, relErr := t.tx.Exec("RELEASE " + name); relErr != nil {
+		if relErr := t.marks.exec("RELEASE " + name); relErr != nil {
 			return errors.Join(err, fmt.Errorf("release savepoint: %w: %w", ErrTransactionLost, relErr))
 		}
 		return err
 	}
-	if _, err := t.tx.Exec("RELEASE " + name); err != nil {
+	if err := t.marks.exec("RELEASE " + name); err != nil {
 		return fmt.Errorf("release savepoint: %w: %w", ErrTransactionLost, err)
 	}
 	return nil
