@@ -18,13 +18,16 @@ type Money int64
 const Max Money = 1_000_000_000_000_00
 
 // String formats m with two decimals: "12.34", "-0.50".
-func (m Money) String() string {
-	sign := ""
+func (m Money) String() string { return string(m.appendTo(nil)) }
+
+// appendTo appends m as String writes it to b.
+func (m Money) appendTo(b []byte) []byte {
 	c := int64(m)
 	if c < 0 {
-		sign, c = "-", -c
+		b, c = append(b, '-'), -c
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+	b = strconv.AppendInt(b, c/100, 10)
+	return append(b, '.', byte('0'+c%100/10), byte('0'+c%10))
 }
 
 // Parse reads a non-negative decimal amount with at most two decimals, such
@@ -48,16 +51,20 @@ func Parse(s string) (Money, error) {
 	if len(frac) > 2 {
 		return 0, fmt.Errorf("%q has more than two decimals", s)
 	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
 	whole = strings.TrimLeft(whole, "0")
 	if len(whole) > 13 {
 		return 0, fmt.Errorf("%q is out of range (at most %s)", s, Max)
 	}
-	w, _ := strconv.ParseInt("0"+whole, 10, 64)
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	m := Money(w*100 + f)
+	var m Money // the digits are checked: read them without another pass
+	for i := range len(whole) {
+		m = m*10 + Money(whole[i]-'0')
+	}
+	for i := range 2 {
+		m *= 10
+		if i < len(frac) {
+			m += Money(frac[i] - '0')
+		}
+	}
 	if m > Max {
 		return 0, fmt.Errorf("%q is out of range (at most %s)", s, Max)
 	}
@@ -116,7 +123,9 @@ func plainString(raw []byte) (string, bool) {
 }
 
 // MarshalJSON writes m as a two-decimal JSON string.
-func (m Money) MarshalJSON() ([]byte, error) { return []byte(`"` + m.String() + `"`), nil }
+func (m Money) MarshalJSON() ([]byte, error) {
+	return append(m.appendTo(append(make([]byte, 0, 24), '"')), '"'), nil
+}
 
 // UnmarshalJSON reads a JSON number or string, as ParseJSON does.
 func (m *Money) UnmarshalJSON(b []byte) error {
