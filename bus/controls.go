@@ -23,9 +23,11 @@ func (b *Bus) Hold(sources ...string) {
 }
 
 // Release lets the relays of the named modules (all when none is named)
-// publish again, and wakes them.
+// publish again, and wakes them. A released relay reads what its outbox
+// holds, not what it was handed while held (see relayfeed.go).
 func (b *Bus) Release(sources ...string) {
 	for _, o := range b.outboxesNamed(sources) {
+		o.relay.forgetFed()
 		o.relay.held.Store(false)
 		o.relay.wake()
 	}

@@ -148,19 +148,28 @@ func (o *Outbox) write(ctx context.Context, tx *storage.Tx, at time.Time, msgs .
 		if m.Stream != "" {
 			query, args = insertStreamed, append(args, m.Stream, m.Version)
 		}
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
 			return nil, fmt.Errorf("write %s to the %s outbox: %w", m.Type, o.source, err)
 		}
 		o.heads.wrote(tx, m, e.pos.N, id)
+		e.row = Envelope{ID: id, Type: m.Type, Source: o.source, Topic: m.Topic, CorrelationID: m.CorrelationID,
+			CausationID: m.CausationID, ReplyTo: m.ReplyTo, Seq: seq, Position: e.pos.N,
+			CreatedAt: time.Unix(0, at.UnixNano()), Payload: payload}
 		out = append(out, e)
 	}
 	return out, nil
 }
 
-// written is where a transaction wrote a message.
+// written is where a transaction wrote a message, and the row it wrote.
 type written struct {
 	correlationID, typ string
 	pos                Position
+	row                Envelope
 }
 
 // A message gets the next position on its topic, read in the transaction

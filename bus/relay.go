@@ -44,6 +44,7 @@ type relay struct {
 	inOrder   []*inFlight // pending rows in publish (seq) order
 	scannedAt time.Time   // last look for stale messages
 	pending   map[string]*inFlight
+	feed      feed // committed rows handed over by their transactions (relayfeed.go)
 	// owed counts, per consumer, the published messages it has not
 	// handled; stalled says publishing waits for one to catch up (see
 	// publishWindow).
@@ -68,23 +69,27 @@ func (r *relay) wake() {
 func (r *relay) run(ctx context.Context, log *slog.Logger) {
 	tick := time.NewTicker(r.cfg.PollInterval)
 	defer tick.Stop()
+	poll := true
 	for {
 		if !r.held.Load() {
-			r.relayOnce(ctx, log)
+			r.relayOnce(ctx, log, poll)
 		}
+		poll = false
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wakeCh:
 		case <-tick.C:
+			poll = true
 		}
 	}
 }
 
 // relayOnce publishes what is new, republishes what is stale and saves the
-// relay's position.
-func (r *relay) relayOnce(ctx context.Context, log *slog.Logger) {
-	if err := r.publishBatch(ctx); err != nil && ctx.Err() == nil {
+// relay's position. With poll it reads the outbox even when the feed says
+// it holds every committed row.
+func (r *relay) relayOnce(ctx context.Context, log *slog.Logger, poll bool) {
+	if err := r.publishBatch(ctx, poll); err != nil && ctx.Err() == nil {
 		log.Error("outbox relay", "source", r.source, "error", err)
 	}
 	r.redeliverStale()
@@ -135,7 +140,10 @@ func (r *relay) room() int {
 	return publishWindow - most
 }
 
-func (r *relay) publishBatch(ctx context.Context) error {
+// publishBatch publishes the committed rows after the last one published,
+// taken from the feed or, when the feed may lack them (or with poll, once),
+// read from the outbox.
+func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 	for {
 		room := r.room()
 		if room <= 0 {
@@ -144,9 +152,19 @@ func (r *relay) publishBatch(ctx context.Context) error {
 		r.mu.Lock()
 		from := r.published
 		r.mu.Unlock()
-		batch, err := r.readRows(ctx, from, min(room, relayBatch))
-		if err != nil {
-			return err
+		limit := min(room, relayBatch)
+		batch, partial := r.takeFed(from, limit)
+		fromFeed := len(batch) > 0
+		if !fromFeed && (partial || poll) {
+			poll = false
+			drops := r.drops()
+			var err error
+			if batch, err = r.readRows(ctx, from, limit); err != nil {
+				return err
+			}
+			if len(batch) < limit {
+				r.readAll(drops)
+			}
 		}
 		if len(batch) == 0 {
 			r.faults.flushWindow()
@@ -166,7 +184,7 @@ func (r *relay) publishBatch(ctx context.Context) error {
 				r.publish(e.Topic, msg)
 			}
 		}
-		if len(batch) < min(room, relayBatch) {
+		if !fromFeed && len(batch) < limit {
 			r.faults.flushWindow()
 			return nil
 		}

@@ -21,7 +21,6 @@ type Tx struct {
 	out      *Outbox
 	handling *Envelope
 	notes    []string
-	emitted  bool
 	at       time.Time // when its first message was written: every row it writes carries it
 	// positions holds where the messages emitted so far went.
 	positions []written
@@ -65,10 +64,12 @@ func (t *Tx) Emit(ctx context.Context, msgs ...Message) error {
 		return err
 	}
 	t.positions = append(t.positions, pos...)
-	if !t.emitted {
-		t.emitted = true
-		t.OnCommit(t.out.relay.wake)
+	rows := make([]Envelope, len(pos))
+	for i, w := range pos {
+		rows[i] = w.row
 	}
+	relay := t.out.relay
+	t.OnCommit(func() { relay.fed(rows) })
 	return nil
 }
 
