@@ -9,6 +9,10 @@ import (
 type Delivery struct {
 	Envelope
 	Consumer string
+	// Module is the module the consumer belongs to, whose outbox its
+	// handlers emit to (the Source of what they emit); empty for a
+	// consumer that emits nothing.
+	Module string
 	// Duplicate is true when the consumer had handled the message before
 	// and ignored this copy.
 	Duplicate bool
@@ -46,6 +50,9 @@ func (c *Consumer) handle(ctx context.Context, env Envelope, run func(context.Co
 		}
 	}
 	b.acked(env.Source, env.ID, c.name)
+	if c.out != nil {
+		d.Module = c.out.source
+	}
 	d.At = b.cfg.Now()
 	if b.cfg.Observer != nil {
 		b.cfg.Observer.Handled(d)

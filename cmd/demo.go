@@ -218,7 +218,8 @@ func shellQuote(s string) string {
 }
 
 // messageLog prints scenario steps and the messages that cross the bus, each
-// message after the one that caused it: consumers run concurrently, so the
+// message after the handling that caused it: consumers run concurrently,
+// and a handling's messages are published as soon as it commits, so the
 // consumer of a reply may report before the consumer of the command that
 // caused it does.
 type messageLog struct {
@@ -226,14 +227,17 @@ type messageLog struct {
 
 	mu      sync.Mutex
 	names   map[string]string // id -> scenario ref
-	printed map[string]bool   // ids of the messages printed
+	printed map[handling]bool // the handlings printed
 	held    []bus.Delivery    // deliveries waiting for their cause, in arrival order
 	handled int
 	dups    int
 }
 
+// handling is a message handled by a module's consumer.
+type handling struct{ message, module string }
+
 func newMessageLog(out io.Writer) *messageLog {
-	return &messageLog{out: out, names: map[string]string{}, printed: map[string]bool{}}
+	return &messageLog{out: out, names: map[string]string{}, printed: map[handling]bool{}}
 }
 
 func (l *messageLog) step(e scenario.Event) error {
@@ -275,10 +279,11 @@ func (l *messageLog) Handled(d bus.Delivery) {
 	}
 }
 
-// release prints the first held delivery whose cause is printed, if any.
+// release prints the first held delivery whose cause is printed, as handled
+// by the module that sent the delivered message, if any.
 func (l *messageLog) release() bool {
 	for i, d := range l.held {
-		if d.CausationID == "" || l.printed[d.CausationID] {
+		if d.CausationID == "" || l.printed[handling{d.CausationID, d.Source}] {
 			l.held = slices.Delete(l.held, i, i+1)
 			l.print(d)
 			return true
@@ -299,7 +304,7 @@ func (l *messageLog) flush() {
 }
 
 func (l *messageLog) print(d bus.Delivery) {
-	l.printed[d.ID] = true
+	l.printed[handling{d.ID, d.Module}] = true
 	what := trace.MessageKind(d.Topic) + " " + d.Type
 	if d.Duplicate {
 		l.dups++

@@ -10,16 +10,20 @@ import (
 	"sagalab/bus"
 )
 
-// The demo prints each message after the message that caused it, even when
-// the consumers report in another order, and says what kind of message it
-// is.
+// The demo prints each message after the handling that caused it, even
+// when the consumers report in another order, and says what kind of
+// message it is.
 func TestMessageLogOrdersByCausation(t *testing.T) {
 	var out bytes.Buffer
 	l := newMessageLog(&out)
 	l.names["o-1"] = "o1"
 	msg := func(id, cause, source, consumer, topic, typ string) bus.Delivery {
-		return bus.Delivery{Envelope: bus.Envelope{ID: id, CausationID: cause, Source: source, Topic: topic, Type: typ,
+		d := bus.Delivery{Envelope: bus.Envelope{ID: id, CausationID: cause, Source: source, Topic: topic, Type: typ,
 			CorrelationID: "o-1"}, Consumer: consumer}
+		if consumer != "history" {
+			d.Module = consumer
+		}
+		return d
 	}
 	command := msg("m2", "", "order", "customer", "customer.commands", "ReserveCredit")
 	reply := msg("m3", "m2", "customer", "order", "order.replies", "CustomerCreditReserved")
@@ -47,6 +51,31 @@ func TestMessageLogOrdersByCausation(t *testing.T) {
 	}
 	if handled, dups := l.counts(); handled != 5 || dups != 1 {
 		t.Errorf("counts %d handled, %d duplicates; want 5 and 1", handled, dups)
+	}
+}
+
+// A message waits for its cause as handled by the module that sent it, not
+// by another consumer of the cause.
+func TestMessageLogWaitsForTheSendingModule(t *testing.T) {
+	var out bytes.Buffer
+	l := newMessageLog(&out)
+	l.names["o-1"] = "o1"
+	created := bus.Delivery{Envelope: bus.Envelope{ID: "m1", Source: "order", Topic: "order.events", Type: "OrderCreated",
+		CorrelationID: "o-1"}, Consumer: "history"}
+	reserved := bus.Delivery{Envelope: bus.Envelope{ID: "m2", CausationID: "m1", Source: "customer",
+		Topic: "customer.events", Type: "CustomerCreditReserved", CorrelationID: "o-1"}, Consumer: "order", Module: "order"}
+	createdHere := created
+	createdHere.Consumer, createdHere.Module = "customer", "customer"
+	for _, d := range []bus.Delivery{created, reserved, createdHere} {
+		l.Handled(d)
+	}
+	l.flush()
+	want := `          order    → history   event OrderCreated                     o1
+          order    → customer  event OrderCreated                     o1
+          customer → order     event CustomerCreditReserved           o1
+`
+	if out.String() != want {
+		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
