@@ -153,7 +153,7 @@ func ID(correlationID, typ string) string { return correlationID + "/" + typ }
 // HandleReply is the consumer of RepliesTopic: it finds the saga that sent
 // the command the reply answers and moves it on.
 func (e *Engine) HandleReply(ctx context.Context, tx *bus.Tx, reply bus.Envelope) error {
-	in, err := instanceByCommand(ctx, tx, reply.CausationID)
+	in, err := instanceByCommand(ctx, tx, reply.CorrelationID, reply.CausationID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // a reply to no command of ours
 	}
@@ -267,7 +267,7 @@ func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instan
 	}
 	if in.Awaiting != reply.CausationID {
 		// A reply to an earlier copy of this step's command still counts.
-		if sentBy, _ := commandStep(ctx, tx, reply.CausationID); sentBy != step.name {
+		if sentBy, _ := commandStep(ctx, tx, in.ID, reply.CausationID); sentBy != step.name {
 			return d.lateReply(ctx, e, tx, in, reply)
 		}
 	}
@@ -299,7 +299,7 @@ func (d *Saga[D]) onReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instan
 // step that has a compensation command, after the saga compensated, means
 // the participant acted late: undo it again.
 func (d *Saga[D]) lateReply(ctx context.Context, e *Engine, tx *bus.Tx, in *instance, reply bus.Envelope) error {
-	stepName, _ := commandStep(ctx, tx, reply.CausationID)
+	stepName, _ := commandStep(ctx, tx, in.ID, reply.CausationID)
 	e.log(tx, in, LogLateReply, stepName, reply.Type, reply.ID)
 	if in.State != Compensated {
 		return nil

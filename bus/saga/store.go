@@ -2,6 +2,7 @@ package saga
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,6 +42,12 @@ CREATE TABLE saga_log (
 );
 CREATE INDEX saga_log_saga ON saga_log (saga_id);
 CREATE INDEX saga_log_message ON saga_log (message_id);`}}
+
+// LogMigrations follow Migrations; an orchestrator's module appends them
+// to its migrations after its own. The log is looked up by saga, never
+// by message alone (instanceByCommand): its message index went.
+var LogMigrations = []storage.Migration{{Name: "saga log without a message index",
+	SQL: `DROP INDEX IF EXISTS saga_log_message`}}
 
 // instance is a saga instance as stored.
 type instance struct {
@@ -154,17 +161,27 @@ func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance,
 	return in, nil
 }
 
-// instanceByCommand finds the saga that sent the command with id commandID;
-// sql.ErrNoRows when no saga did.
-func instanceByCommand(ctx context.Context, q storage.Querier, commandID string) (*instance, error) {
+// instanceByCommand finds the saga of correlationID that sent the command
+// with id commandID; sql.ErrNoRows when none did. A reply most often
+// answers the command its saga waits for: one lookup by correlation id.
+// Otherwise the sagas' logs say which of them sent it.
+func instanceByCommand(ctx context.Context, q storage.Querier, correlationID, commandID string) (*instance, error) {
+	in, err := scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances
+		WHERE correlation_id = ? AND awaiting = ?`, correlationID, commandID))
+	if !errors.Is(err, sql.ErrNoRows) {
+		return in, err
+	}
 	return scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances WHERE id =
-		(SELECT saga_id FROM saga_log WHERE message_id = ? AND kind IN `+commandKinds+` LIMIT 1)`, commandID))
+		(SELECT saga_id FROM saga_log WHERE saga_id IN (SELECT id FROM saga_instances WHERE correlation_id = ?)
+			AND message_id = ? AND kind IN `+commandKinds+` LIMIT 1)`, correlationID, commandID))
 }
 
-// commandStep names the step that sent the command with id commandID.
-func commandStep(ctx context.Context, q storage.Querier, commandID string) (string, error) {
+// commandStep names the step of saga sagaID that sent the command with id
+// commandID.
+func commandStep(ctx context.Context, q storage.Querier, sagaID, commandID string) (string, error) {
 	var step string
-	err := q.QueryRowContext(ctx, `SELECT step FROM saga_log WHERE message_id = ? LIMIT 1`, commandID).Scan(&step)
+	err := q.QueryRowContext(ctx, `SELECT step FROM saga_log WHERE saga_id = ? AND message_id = ? LIMIT 1`,
+		sagaID, commandID).Scan(&step)
 	return step, err
 }
 

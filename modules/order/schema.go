@@ -28,4 +28,5 @@ CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 	bus.TraceMigrations[0],
 	bus.DeadLetterMigrations[0],
 	twoPhaseCommitMigration,
+	saga.LogMigrations[0],
 )
