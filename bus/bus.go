@@ -18,6 +18,7 @@
 //	outbox.go              where a module's messages are written
 //	relay.go, acks.go      how committed rows are published (at most publishWindow
 //	                       ahead of a consumer), and when they are done
+//	relayfeed.go           committed rows handed to the relay, so it need not read them
 //	transport*.go          the seam to the pub/sub or broker, and the GoChannel transport
 //	                       (bus/jetstream is the NATS JetStream one)
 //	consumer.go, inbox.go  typed handlers, and the inbox transaction that runs them
