@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +15,12 @@ import (
 )
 
 // fixedIDs hands out the given ids of each kind in turn, and random ones
-// for everything else.
+// for everything else. Modules make ids concurrently.
 func fixedIDs(ids map[string][]string) func(string) string {
+	var mu sync.Mutex
 	return func(kind string) string {
+		mu.Lock()
+		defer mu.Unlock()
 		if len(ids[kind]) == 0 {
 			return uuid.NewString()
 		}
