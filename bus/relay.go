@@ -145,6 +145,9 @@ func (r *relay) room() int {
 // read from the outbox.
 func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 	for {
+		if r.held.Load() {
+			return nil // held meanwhile: step mode may be publishing
+		}
 		room := r.room()
 		if room <= 0 {
 			return nil // an acknowledgement wakes the relay
@@ -175,6 +178,9 @@ func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 			msg := toMessage(e)
 			if r.transport.Completion() == AfterPublish {
 				if err := r.transport.Publish(e.Topic, msg); err != nil {
+					if fromFeed {
+						r.forgetFed() // the rest of the batch left the feed: read it again
+					}
 					return fmt.Errorf("publish %s %s: %w", e.Type, e.ID, err)
 				}
 				r.markPublished(e, msg, now)

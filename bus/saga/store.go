@@ -166,6 +166,9 @@ func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance,
 // answers the command its saga waits for: one lookup by correlation id.
 // Otherwise the sagas' logs say which of them sent it.
 func instanceByCommand(ctx context.Context, q storage.Querier, correlationID, commandID string) (*instance, error) {
+	if commandID == "" {
+		return nil, sql.ErrNoRows // a finished saga awaits "": not an answer to it
+	}
 	in, err := scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances
 		WHERE correlation_id = ? AND awaiting = ?`, correlationID, commandID))
 	if !errors.Is(err, sql.ErrNoRows) {
