@@ -31,6 +31,19 @@ func openDB(t testing.TB, path string) *storage.DB {
 	return db
 }
 
+// openOutbox opens a file in a temporary directory and returns it with its
+// outbox, on a bus that is not started and practically never polls.
+func openOutbox(t testing.TB) (*storage.DB, *Outbox) {
+	t.Helper()
+	db := openDB(t, filepath.Join(t.TempDir(), "src.db"))
+	t.Cleanup(func() { db.Close() })
+	b, err := New(Config{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, b.Outbox("producer", db)
+}
+
 // redeliverAfter is short, so a message left pending would soon be
 // published again; it is long beside the retries (5ms, then 10ms).
 const redeliverAfter = 200 * time.Millisecond

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,13 +14,7 @@ import (
 func BenchmarkOutboxWrite(b *testing.B) {
 	for _, per := range []int{1, 8} {
 		b.Run(fmt.Sprintf("per-tx=%d", per), func(b *testing.B) {
-			db := openDB(b, filepath.Join(b.TempDir(), "src.db"))
-			defer db.Close()
-			bus, err := New(Config{PollInterval: time.Hour})
-			if err != nil {
-				b.Fatal(err)
-			}
-			out := bus.Outbox("producer", db)
+			db, out := openOutbox(b)
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += per {

@@ -3,10 +3,8 @@ package bus
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"sagalab/storage"
 )
@@ -14,13 +12,7 @@ import (
 // The outbox keeps each topic's last position in memory; a message whose
 // transaction, or savepoint, rolled back must leave no gap behind it.
 func TestOutboxPositionsHaveNoGapsAfterRollbacks(t *testing.T) {
-	db := openDB(t, filepath.Join(t.TempDir(), "src.db"))
-	defer db.Close()
-	b, err := New(Config{PollInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := b.Outbox("producer", db)
+	db, out := openOutbox(t)
 	ctx := context.Background()
 	emit := func(tx *Tx, typ string) error {
 		return tx.Emit(ctx, Message{Topic: "things", Type: typ, CorrelationID: "c", Payload: 1})

@@ -3,23 +3,15 @@ package bus
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 )
 
 // The rows a transaction feeds the relay are the rows it committed, field
 // for field as the relay would read them back; a transaction that rolled
 // back feeds nothing.
 func TestFedRowsAreTheCommittedRows(t *testing.T) {
-	db := openDB(t, filepath.Join(t.TempDir(), "src.db"))
-	defer db.Close()
-	b, err := New(Config{PollInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := b.Outbox("producer", db)
+	_, out := openOutbox(t)
 	ctx := context.Background()
 	emit := func(fail bool, msgs ...Message) {
 		t.Helper()
