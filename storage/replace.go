@@ -52,17 +52,13 @@ func (db *DB) Replace(ctx context.Context, src string) error {
 
 // reopen opens the handles on the file again, with swap held.
 func (db *DB) reopen(ctx context.Context) error {
-	write, err := openWriter(ctx, db.path, db.sync)
+	write, marks, err := openWriter(ctx, db.path, db.sync)
 	if err != nil {
 		return err
 	}
-	marks, err := prepareMarks(ctx, write)
-	if err != nil {
-		write.Close()
-		return fmt.Errorf("open %s: %w", db.path, err)
-	}
 	read, err := openReaders(db.path, db.sync)
 	if err != nil {
+		marks.close()
 		write.Close()
 		return err
 	}

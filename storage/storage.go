@@ -99,30 +99,41 @@ func Open(ctx context.Context, path string, migrations []Migration, opts Options
 
 // open opens the writer, migrates and opens the readers.
 func (db *DB) open(ctx context.Context, migrations []Migration) error {
-	write, err := openWriter(ctx, db.path, db.sync)
+	write, marks, err := openWriter(ctx, db.path, db.sync)
 	if err != nil {
 		return err
 	}
-	db.write = write
+	db.write, db.marks = write, marks
 	if err := db.migrate(ctx, migrations); err != nil {
-		write.Close()
+		db.closeHandles()
 		return fmt.Errorf("migrate %s: %w", db.path, err)
-	}
-	if db.marks, err = prepareMarks(ctx, write); err != nil {
-		write.Close()
-		return fmt.Errorf("open %s: %w", db.path, err)
 	}
 	read, err := openReaders(db.path, db.sync)
 	if err != nil {
-		write.Close()
+		db.closeHandles()
 		return err
 	}
 	db.read.Store(read)
 	return nil
 }
 
-// openWriter opens the single writer connection on path.
-func openWriter(ctx context.Context, path string, sync Synchronous) (*sql.DB, error) {
+// openWriter opens the single writer connection on path, with its
+// savepoint statements prepared.
+func openWriter(ctx context.Context, path string, sync Synchronous) (*sql.DB, marks, error) {
+	write, err := openWriterConn(ctx, path, sync)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := prepareMarks(ctx, write)
+	if err != nil {
+		write.Close()
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return write, m, nil
+}
+
+// openWriterConn opens and sets up the writer connection on path.
+func openWriterConn(ctx context.Context, path string, sync Synchronous) (*sql.DB, error) {
 	write, err := sql.Open("sqlite3", dsn(path, sync, false))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

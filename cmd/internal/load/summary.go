@@ -64,27 +64,24 @@ func (r Result) Summary(name string) Summary {
 
 // Transactions is the local transactions per saga, over every database.
 func (s Summary) Transactions() float64 {
-	var t float64
-	for _, d := range s.Databases {
-		t += d.TransactionsPerSaga
-	}
-	return t
+	return s.total(func(d DatabaseFigures) float64 { return d.TransactionsPerSaga })
 }
 
 // Commits is the SQLite COMMITs per saga, over every database.
 func (s Summary) Commits() float64 {
-	var t float64
-	for _, d := range s.Databases {
-		t += d.CommitsPerSaga
-	}
-	return t
+	return s.total(func(d DatabaseFigures) float64 { return d.CommitsPerSaga })
 }
 
 // Statements is the SQL statements per saga, over every database.
 func (s Summary) Statements() float64 {
+	return s.total(func(d DatabaseFigures) float64 { return d.StatementsPerSaga })
+}
+
+// total sums one figure over every database.
+func (s Summary) total(figure func(DatabaseFigures) float64) float64 {
 	var t float64
 	for _, d := range s.Databases {
-		t += d.StatementsPerSaga
+		t += figure(d)
 	}
 	return t
 }
