@@ -62,7 +62,7 @@ func (e *Engine) Running(ctx context.Context) ([]Info, error) {
 }
 
 func (e *Engine) query(ctx context.Context, clause string, args ...any) ([]Info, error) {
-	ins, err := storage.QueryAll(ctx, e.cfg.DB.Reader(), scanInstance, `SELECT `+instanceColumns+` FROM saga_instances `+clause, args...)
+	ins, err := storage.QueryAll(ctx, e.cfg.DB.Reader(), scanRow, `SELECT `+instanceColumns+` FROM saga_instances `+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list sagas: %w", err)
 	}
@@ -87,21 +87,13 @@ func (e *Engine) Saga(ctx context.Context, id string) (Info, error) {
 
 // Log returns what happened to saga id, oldest first.
 func (e *Engine) Log(ctx context.Context, id string) ([]LogEntry, error) {
-	rows, err := e.cfg.DB.Reader().QueryContext(ctx, `SELECT at, step, kind, message_type, message_id
-		FROM saga_log WHERE saga_id = ? ORDER BY seq`, id)
+	rows, err := readLog(ctx, e.cfg.DB.Reader(), id)
 	if err != nil {
-		return nil, fmt.Errorf("read saga %s log: %w", id, err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []LogEntry
-	for rows.Next() {
-		var l LogEntry
-		var at int64
-		if err := rows.Scan(&at, &l.Step, &l.Kind, &l.MessageType, &l.MessageID); err != nil {
-			return nil, fmt.Errorf("read saga %s log: %w", id, err)
-		}
-		l.At = time.Unix(0, at)
-		out = append(out, l)
+	out := make([]LogEntry, len(rows))
+	for i, r := range rows {
+		out[i] = r.entry()
 	}
-	return out, rows.Err()
+	return out, nil
 }

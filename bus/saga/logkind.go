@@ -24,6 +24,3 @@ const (
 func (k LogKind) SendsCommand() bool {
 	return k == LogCommand || k == LogCommandAgain || k == LogCompensationCommand
 }
-
-// commandKinds is the SQL list of the kinds that send a command.
-const commandKinds = `('` + string(LogCommand) + `', '` + string(LogCommandAgain) + `', '` + string(LogCompensationCommand) + `')`

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"sagalab/bus"
@@ -44,10 +43,20 @@ CREATE INDEX saga_log_saga ON saga_log (saga_id);
 CREATE INDEX saga_log_message ON saga_log (message_id);`}}
 
 // LogMigrations follow Migrations; an orchestrator's module appends them
-// to its migrations after its own. The log is looked up by saga, never
-// by message alone (instanceByCommand): its message index went.
-var LogMigrations = []storage.Migration{{Name: "saga log without a message index",
-	SQL: `DROP INDEX IF EXISTS saga_log_message`}}
+// to its migrations after its own, one by one as they come.
+var LogMigrations = []storage.Migration{
+	// The log is looked up by saga, never by message alone.
+	{Name: "saga log without a message index", SQL: `DROP INDEX IF EXISTS saga_log_message`},
+	// The log moves into its instance's row, as JSON Lines (see
+	// logline.go): a handling then writes its saga with one statement.
+	{Name: "saga log in the instance row", SQL: `
+ALTER TABLE saga_instances ADD COLUMN log TEXT NOT NULL DEFAULT '';
+UPDATE saga_instances SET log = coalesce((
+	SELECT group_concat(json_object('at', at, 'step', step, 'kind', kind, 'messageType', message_type,
+		'messageId', message_id), char(10) ORDER BY seq) || char(10)
+	FROM saga_log WHERE saga_id = saga_instances.id), '');
+DROP TABLE saga_log;`},
+}
 
 // instance is a saga instance as stored.
 type instance struct {
@@ -65,28 +74,24 @@ type instance struct {
 	UpdatedAt     time.Time
 
 	// A handling changes the instance and logs in memory; flush writes it
-	// all at the end, with one statement for the instance and one for the
-	// log. stored is the version the table holds (0: not inserted yet);
-	// pending holds the log entries not written yet.
+	// all at the end, with one statement. stored is the version the table
+	// holds (0: not inserted yet); pending holds the log entries not
+	// written yet.
 	stored  int
 	pending []logRow
 }
 
-// logRow is a saga log entry waiting for flush.
-type logRow struct {
-	at                   int64
-	step                 string
-	kind                 LogKind
-	messageType, message string
-}
-
 const instanceColumns = `id, type, correlation_id, state, step, compensating, awaiting, deadline_at, data, version, created_at, updated_at`
 
-func scanInstance(row interface{ Scan(...any) error }) (*instance, error) {
+// scanRow scans the instanceColumns of row.
+func scanRow(row storage.Scanner) (*instance, error) { return scanInstance(row) }
+
+// scanInstance scans the instanceColumns of row, and extra after them.
+func scanInstance(row storage.Scanner, extra ...any) (*instance, error) {
 	var in instance
 	var deadline, created, updated int64
-	if err := row.Scan(&in.ID, &in.Type, &in.CorrelationID, &in.State, &in.Step, &in.Compensating, &in.Awaiting,
-		&deadline, &in.Data, &in.Version, &created, &updated); err != nil {
+	if err := row.Scan(append([]any{&in.ID, &in.Type, &in.CorrelationID, &in.State, &in.Step, &in.Compensating,
+		&in.Awaiting, &deadline, &in.Data, &in.Version, &created, &updated}, extra...)...); err != nil {
 		return nil, err
 	}
 	if deadline > 0 {
@@ -107,51 +112,44 @@ func unixOrZero(t time.Time) int64 {
 // errConflict means the instance changed since it was loaded.
 var errConflict = errors.New("saga instance changed concurrently")
 
-// flush writes what the handling did to in: the instance, inserted or
-// updated if it changed (an update only from the version it was loaded
-// at), and its pending log entries.
+// flush writes what the handling did to in, with one statement: the
+// instance, inserted or updated if it changed (an update only from the
+// version it was loaded at), with its pending log entries appended to its
+// log.
 func flush(ctx context.Context, tx storage.Execer, in *instance) error {
+	var log string
+	if len(in.pending) > 0 {
+		log = string(appendLogLines(make([]byte, 0, 160*len(in.pending)), in.pending))
+		in.pending = in.pending[:0]
+	}
 	switch {
 	case in.stored == 0:
-		_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, in.Type, in.CorrelationID, in.State, in.Step,
+		_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`, log)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.ID, in.Type, in.CorrelationID, in.State, in.Step,
 			in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data), in.Version,
-			in.CreatedAt.UnixNano(), in.UpdatedAt.UnixNano())
+			in.CreatedAt.UnixNano(), in.UpdatedAt.UnixNano(), log)
 		if err != nil {
 			return fmt.Errorf("create saga %s: %w", in.ID, err)
 		}
 	case in.Version != in.stored:
 		res, err := tx.ExecContext(ctx, `UPDATE saga_instances SET state = ?, step = ?, compensating = ?, awaiting = ?,
-			deadline_at = ?, data = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?`,
+			deadline_at = ?, data = ?, version = ?, updated_at = ?, log = log || ? WHERE id = ? AND version = ?`,
 			in.State, in.Step, in.Compensating, in.Awaiting, unixOrZero(in.DeadlineAt), string(in.Data),
-			in.Version, in.UpdatedAt.UnixNano(), in.ID, in.stored)
+			in.Version, in.UpdatedAt.UnixNano(), log, in.ID, in.stored)
 		if err != nil {
 			return fmt.Errorf("save saga %s: %w", in.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("save saga %s: %w", in.ID, errConflict)
 		}
+	case log != "":
+		if _, err := tx.ExecContext(ctx, `UPDATE saga_instances SET log = log || ? WHERE id = ?`, log, in.ID); err != nil {
+			return fmt.Errorf("saga %s: log: %w", in.ID, err)
+		}
 	}
 	in.stored = in.Version
-	for len(in.pending) > 0 {
-		n := min(len(in.pending), maxLogRows)
-		args := make([]any, 0, n*6)
-		for _, r := range in.pending[:n] {
-			args = append(args, in.ID, r.at, r.step, r.kind, r.messageType, r.message)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO saga_log (saga_id, at, step, kind, message_type, message_id)
-			VALUES `+strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1)+"(?, ?, ?, ?, ?, ?)", args...)
-		if err != nil {
-			return fmt.Errorf("saga %s: log %s: %w", in.ID, in.pending[0].kind, err)
-		}
-		in.pending = in.pending[n:]
-	}
 	return nil
 }
-
-// maxLogRows bounds the log entries one statement inserts; a handling
-// rarely logs more than a few.
-const maxLogRows = 8
 
 func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance, error) {
 	in, err := scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances WHERE id = ?`, id))
@@ -164,7 +162,7 @@ func loadInstance(ctx context.Context, q storage.Querier, id string) (*instance,
 // instanceByCommand finds the saga of correlationID that sent the command
 // with id commandID; sql.ErrNoRows when none did. A reply most often
 // answers the command its saga waits for: one lookup by correlation id.
-// Otherwise the sagas' logs say which of them sent it.
+// Otherwise the logs of the correlation's sagas say which of them sent it.
 func instanceByCommand(ctx context.Context, q storage.Querier, correlationID, commandID string) (*instance, error) {
 	if commandID == "" {
 		return nil, sql.ErrNoRows // a finished saga awaits "": not an answer to it
@@ -174,18 +172,60 @@ func instanceByCommand(ctx context.Context, q storage.Querier, correlationID, co
 	if !errors.Is(err, sql.ErrNoRows) {
 		return in, err
 	}
-	return scanInstance(q.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM saga_instances WHERE id =
-		(SELECT saga_id FROM saga_log WHERE saga_id IN (SELECT id FROM saga_instances WHERE correlation_id = ?)
-			AND message_id = ? AND kind IN `+commandKinds+` LIMIT 1)`, correlationID, commandID))
+	type withLog struct {
+		in  *instance
+		log string
+	}
+	sagas, err := storage.QueryAll(ctx, q, func(row storage.Scanner) (withLog, error) {
+		var w withLog
+		var err error
+		w.in, err = scanInstance(row, &w.log)
+		return w, err
+	}, `SELECT `+instanceColumns+`, log FROM saga_instances WHERE correlation_id = ? ORDER BY created_at, id`, correlationID)
+	if err != nil {
+		return nil, fmt.Errorf("sagas of %s: %w", correlationID, err)
+	}
+	for _, s := range sagas {
+		rows, err := parseLog(s.in.ID, s.log)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if r.MessageID == commandID && r.Kind.SendsCommand() {
+				return s.in, nil
+			}
+		}
+	}
+	return nil, sql.ErrNoRows
 }
 
 // commandStep names the step of saga sagaID that sent the command with id
-// commandID.
+// commandID; sql.ErrNoRows when none did.
 func commandStep(ctx context.Context, q storage.Querier, sagaID, commandID string) (string, error) {
-	var step string
-	err := q.QueryRowContext(ctx, `SELECT step FROM saga_log WHERE saga_id = ? AND message_id = ? LIMIT 1`,
-		sagaID, commandID).Scan(&step)
-	return step, err
+	rows, err := readLog(ctx, q, sagaID)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rows {
+		if r.MessageID == commandID {
+			return r.Step, nil
+		}
+	}
+	return "", sql.ErrNoRows
+}
+
+// readLog reads the log of saga id; nothing for a saga that does not
+// exist.
+func readLog(ctx context.Context, q storage.Querier, id string) ([]logRow, error) {
+	var log string
+	err := q.QueryRowContext(ctx, `SELECT log FROM saga_instances WHERE id = ?`, id).Scan(&log)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read saga %s log: %w", id, err)
+	}
+	return parseLog(id, log)
 }
 
 func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit int) ([]string, error) {
@@ -206,5 +246,5 @@ func (e *Engine) log(tx *bus.Tx, in *instance, kind LogKind, step, msgType, msgI
 	default:
 		tx.Note("%s saga: %s", in.Type, kind)
 	}
-	in.pending = append(in.pending, logRow{at: e.cfg.Now().UnixNano(), step: step, kind: kind, messageType: msgType, message: msgID})
+	in.pending = append(in.pending, logRow{At: e.cfg.Now().UnixNano(), Step: step, Kind: kind, MessageType: msgType, MessageID: msgID})
 }

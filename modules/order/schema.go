@@ -29,4 +29,5 @@ CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 	bus.DeadLetterMigrations[0],
 	twoPhaseCommitMigration,
 	saga.LogMigrations[0],
+	saga.LogMigrations[1],
 )
