@@ -129,13 +129,9 @@ func (s *Saga[D]) Type() string { return s.typ }
 // runs its first steps inside tx. The saga's id is ID(correlationID, type).
 func (s *Saga[D]) Start(ctx context.Context, tx *bus.Tx, correlationID string, data D) (string, error) {
 	e := s.engine
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return "", fmt.Errorf("start %s saga: encode data: %w", s.typ, err)
-	}
 	now := e.cfg.Now()
 	in := &instance{ID: ID(correlationID, s.typ), Type: s.typ, CorrelationID: correlationID, State: Running,
-		Data: raw, CreatedAt: now, UpdatedAt: now}
+		CreatedAt: now, UpdatedAt: now, data: &data, dirty: true}
 	in.Version = 1 // inserted by flush
 	e.log(tx, in, LogStart, "", "", "")
 	if err := s.advance(ctx, e, tx, in, 0); err != nil {
@@ -211,21 +207,24 @@ func (d *Saga[D]) stepName(i int) string {
 
 func (d *Saga[D]) steps() int { return len(d.plan) }
 
+// decode returns the instance's data, decoded once per handling: the
+// steps of one handling share it.
 func (d *Saga[D]) decode(in *instance) (*D, error) {
+	if data, ok := in.data.(*D); ok {
+		return data, nil
+	}
 	var data D
 	if err := json.Unmarshal(in.Data, &data); err != nil {
 		return nil, fmt.Errorf("saga %s: decode data: %w", in.ID, err)
 	}
+	in.data = &data
 	return &data, nil
 }
 
-// save records data in the instance, as its next version.
+// save records data in the instance, as its next version; flush encodes
+// it.
 func (d *Saga[D]) save(e *Engine, in *instance, data *D) error {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("saga %s: encode data: %w", in.ID, err)
-	}
-	in.Data = raw
+	in.data, in.dirty = data, true
 	in.UpdatedAt = e.cfg.Now()
 	in.Version++ // written by flush
 	return nil

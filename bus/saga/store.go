@@ -3,6 +3,7 @@ package saga
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -79,6 +80,10 @@ type instance struct {
 	// written yet.
 	stored  int
 	pending []logRow
+	// data is Data decoded (a *D), once a handling needed it; dirty
+	// means it changed, for flush to encode into Data.
+	data  any
+	dirty bool
 }
 
 const instanceColumns = `id, type, correlation_id, state, step, compensating, awaiting, deadline_at, data, version, created_at, updated_at`
@@ -117,6 +122,13 @@ var errConflict = errors.New("saga instance changed concurrently")
 // version it was loaded at), with its pending log entries appended to its
 // log.
 func flush(ctx context.Context, tx storage.Execer, in *instance) error {
+	if in.dirty {
+		raw, err := json.Marshal(in.data)
+		if err != nil {
+			return fmt.Errorf("saga %s: encode data: %w", in.ID, err)
+		}
+		in.Data, in.dirty = raw, false
+	}
 	var log string
 	if len(in.pending) > 0 {
 		log = string(appendLogLines(make([]byte, 0, 160*len(in.pending)), in.pending))
