@@ -63,7 +63,10 @@ func BenchmarkDelivery(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for handled.Load() < int64(2*b.N) {
+	for deadline := time.Now().Add(time.Minute); handled.Load() < int64(2*b.N); {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d deliveries handled after a minute", handled.Load(), 2*b.N)
+		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	b.StopTimer()
