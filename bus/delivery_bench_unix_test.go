@@ -23,6 +23,7 @@ import (
 func BenchmarkDelivery(b *testing.B) {
 	dir := b.TempDir()
 	src := openDB(b, filepath.Join(dir, "src.db"))
+	defer src.Close()
 	bus, err := New(Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -43,7 +44,6 @@ func BenchmarkDelivery(b *testing.B) {
 	if err := bus.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	defer src.Close()
 	defer bus.Close()
 	const perTx = 16
 	cpu := cpuTime()

@@ -55,7 +55,7 @@ func appendLogField(b []byte, name, value string) []byte {
 
 // appendJSONString appends s to b as a JSON string. Names and ids are
 // plain ASCII and are copied as they are; anything else is left to
-// encoding/json.
+// encoding/json, which writes invalid UTF-8 as U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
@@ -68,13 +68,13 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// parseLog reads the log lines of saga id.
-func parseLog(id, log string) ([]logRow, error) {
+// parseLog reads log lines.
+func parseLog(log string) ([]logRow, error) {
 	var rows []logRow
 	for line := range strings.Lines(log) {
 		var r logRow
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, fmt.Errorf("saga %s: log entry %d: %w", id, len(rows)+1, err)
+			return nil, fmt.Errorf("entry %d: %w", len(rows)+1, err)
 		}
 		rows = append(rows, r)
 	}

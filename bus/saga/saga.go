@@ -129,9 +129,16 @@ func (s *Saga[D]) Type() string { return s.typ }
 // runs its first steps inside tx. The saga's id is ID(correlationID, type).
 func (s *Saga[D]) Start(ctx context.Context, tx *bus.Tx, correlationID string, data D) (string, error) {
 	e := s.engine
+	// Encoded here, and decoded by the first steps, as every later handling
+	// will: data that does not survive JSON fails the start, not a reply,
+	// and the steps work on a copy of the caller's value.
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return "", fmt.Errorf("start %s saga: encode data: %w", s.typ, err)
+	}
 	now := e.cfg.Now()
 	in := &instance{ID: ID(correlationID, s.typ), Type: s.typ, CorrelationID: correlationID, State: Running,
-		CreatedAt: now, UpdatedAt: now, data: &data, dirty: true}
+		Data: raw, CreatedAt: now, UpdatedAt: now}
 	in.Version = 1 // inserted by flush
 	e.log(tx, in, LogStart, "", "", "")
 	if err := s.advance(ctx, e, tx, in, 0); err != nil {

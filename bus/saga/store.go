@@ -44,7 +44,8 @@ CREATE INDEX saga_log_saga ON saga_log (saga_id);
 CREATE INDEX saga_log_message ON saga_log (message_id);`}}
 
 // LogMigrations follow Migrations; an orchestrator's module appends them
-// to its migrations after its own, one by one as they come.
+// to its migrations after its own, one by one as they come. The engine
+// needs them all: it writes the log column the second one adds.
 var LogMigrations = []storage.Migration{
 	// The log is looked up by saga, never by message alone.
 	{Name: "saga log without a message index", SQL: `DROP INDEX IF EXISTS saga_log_message`},
@@ -198,9 +199,9 @@ func instanceByCommand(ctx context.Context, q storage.Querier, correlationID, co
 		return nil, fmt.Errorf("sagas of %s: %w", correlationID, err)
 	}
 	for _, s := range sagas {
-		rows, err := parseLog(s.in.ID, s.log)
+		rows, err := parseLog(s.log)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read saga %s log: %w", s.in.ID, err)
 		}
 		for _, r := range rows {
 			if r.MessageID == commandID && r.Kind.SendsCommand() {
@@ -237,7 +238,11 @@ func readLog(ctx context.Context, q storage.Querier, id string) ([]logRow, error
 	if err != nil {
 		return nil, fmt.Errorf("read saga %s log: %w", id, err)
 	}
-	return parseLog(id, log)
+	rows, err := parseLog(log)
+	if err != nil {
+		return nil, fmt.Errorf("read saga %s log: %w", id, err)
+	}
+	return rows, nil
 }
 
 func dueInstances(ctx context.Context, q storage.Querier, now time.Time, limit int) ([]string, error) {
