@@ -1,6 +1,9 @@
 package bus
 
 import (
+	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -65,7 +68,7 @@ func (r *relay) waitingFor(into map[string]bool) {
 // for and, when needs is set, needs: a consumer with no handler for a
 // message acknowledges it without waiting on anything, pause included.
 // needs runs outside the relay's lock.
-func (r *relay) waitingNeeded(into map[string]bool, needs func(consumer string, env Envelope) bool) {
+func (r *relay) waitingNeeded(into map[string]bool, needs func(ctx context.Context, consumer string, env Envelope) bool) {
 	type wait struct {
 		consumer string
 		f        *inFlight
@@ -85,7 +88,7 @@ func (r *relay) waitingNeeded(into map[string]bool, needs func(consumer string, 
 		}
 		env := envelopeFrom(w.f.msg)
 		env.Topic = w.f.topic
-		if needs(w.consumer, env) {
+		if needs(context.Background(), w.consumer, env) {
 			into[w.consumer] = true
 		}
 	}
@@ -102,18 +105,22 @@ func (r *relay) redeliverStale() {
 	}
 	r.scannedAt = now
 	r.scans.Add(1)
-	var stale []*inFlight
+	type resend struct {
+		f  *inFlight
+		to []string
+	}
+	var stale []resend
 	r.mu.Lock()
 	for _, f := range r.pending {
 		if now.Sub(f.published) > after {
 			f.published = now
-			stale = append(stale, f)
+			stale = append(stale, resend{f, slices.Sorted(maps.Keys(f.waiting))})
 		}
 	}
 	r.mu.Unlock()
 	r.redelivered.Add(int64(len(stale)))
-	for _, f := range stale {
-		r.transport.Publish(f.topic, f.msg) //nolint:errcheck // a closed transport drops it; the next start republishes
+	for _, s := range stale {
+		r.send(s.to, s.f.topic, s.f.msg) //nolint:errcheck // a closed transport drops it; the next start republishes
 	}
 }
 

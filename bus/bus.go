@@ -137,6 +137,7 @@ func (b *Bus) Outbox(source string, db *storage.DB) *Outbox {
 			transport: b.transport,
 			faults:    b.faults,
 			consumers: b.consumersOf,
+			needs:     b.needs,
 			paused:    func(c string) bool { return b.gate(c).isShut() },
 			wakeCh:    make(chan struct{}, 1),
 			pending:   map[string]*inFlight{},

@@ -134,7 +134,7 @@ func TestDeliveredPositionFollowsAcks(t *testing.T) {
 	o := b.Outbox("producer", db)
 	b.consumers["t"] = map[string]bool{"a": true, "b": true}
 	for seq := int64(1); seq <= 3; seq++ {
-		o.relay.markPublished(Envelope{ID: string(rune('0' + seq)), Seq: seq, Topic: "t"}, nil, time.Now())
+		o.relay.markPublished(context.Background(), Envelope{ID: string(rune('0' + seq)), Seq: seq, Topic: "t"}, nil, time.Now())
 	}
 	steps := []struct {
 		id, consumer string

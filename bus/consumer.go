@@ -35,10 +35,14 @@ type Consumer struct {
 	onBatch func(ctx context.Context, tx *Tx, handled []Envelope) error
 }
 
-// route is how a consumer takes one message type: it decodes a message and
-// decides whether the consumer needs it, and returns the handler bound to
-// the decoded message, or nil when the message is not needed.
-type route func(ctx context.Context, env Envelope) (run func(ctx context.Context, tx *Tx) error, err error)
+// route is how a consumer takes one message type: take decodes a message
+// and decides whether the consumer needs it, and returns the handler bound
+// to the decoded message, or nil when the message is not needed. A route
+// that is not conditional needs every message it takes.
+type route struct {
+	take        func(ctx context.Context, env Envelope) (run func(ctx context.Context, tx *Tx) error, err error)
+	conditional bool
+}
 
 // Received is a message with its payload decoded.
 type Received[T any] struct {
@@ -85,7 +89,7 @@ func Handle[T any](c *Consumer, topic, typ string, h func(ctx context.Context, t
 // transaction and no inbox row. A nil want accepts every message.
 func HandleIf[T any](c *Consumer, topic, typ string, want func(ctx context.Context, m Received[T]) (bool, error),
 	h func(ctx context.Context, tx *Tx, m Received[T]) error) {
-	c.route(topic, typ, func(ctx context.Context, env Envelope) (func(context.Context, *Tx) error, error) {
+	c.route(topic, typ, want != nil, func(ctx context.Context, env Envelope) (func(context.Context, *Tx) error, error) {
 		m := Received[T]{Envelope: env}
 		if err := env.Decode(&m.Data); err != nil {
 			return nil, err
@@ -104,14 +108,15 @@ func HandleIf[T any](c *Consumer, topic, typ string, want func(ctx context.Conte
 // type takes, undecoded: for a view that reads a whole topic, or a saga
 // engine that reads replies of every kind.
 func HandleAll(c *Consumer, topic string, h Handler) {
-	c.route(topic, "", func(_ context.Context, env Envelope) (func(context.Context, *Tx) error, error) {
+	c.route(topic, "", false, func(_ context.Context, env Envelope) (func(context.Context, *Tx) error, error) {
 		return func(ctx context.Context, tx *Tx) error { return h(ctx, tx, env) }, nil
 	})
 }
 
-// route registers r for typ on topic and, on the topic's first route,
-// subscribes c to it.
-func (c *Consumer) route(topic, typ string, r route) {
+// route registers take for typ on topic, conditional when it may decline a
+// message, and, on the topic's first route, subscribes c to it.
+func (c *Consumer) route(topic, typ string, conditional bool,
+	take func(context.Context, Envelope) (func(context.Context, *Tx) error, error)) {
 	if c.routes[topic] == nil {
 		c.routes[topic] = map[string]route{}
 		c.bus.subscribe(c, topic)
@@ -119,23 +124,46 @@ func (c *Consumer) route(topic, typ string, r route) {
 	if _, dup := c.routes[topic][typ]; dup {
 		panic(fmt.Sprintf("bus: consumer %s handles %s on %s twice", c.name, typ, topic))
 	}
-	c.routes[topic][typ] = r
+	c.routes[topic][typ] = route{take: take, conditional: conditional}
+}
+
+// routeOf returns the route that takes env, if any.
+func (c *Consumer) routeOf(env Envelope) (route, bool) {
+	routes := c.routes[env.Topic]
+	r, ok := routes[env.Type]
+	if !ok {
+		r, ok = routes[""]
+	}
+	return r, ok
 }
 
 // match returns the handler bound to env, or nil when c does not need it.
 func (c *Consumer) match(ctx context.Context, env Envelope) (func(context.Context, *Tx) error, error) {
-	routes := c.routes[env.Topic]
-	r, ok := routes[env.Type]
+	r, ok := c.routeOf(env)
 	if !ok {
-		if r, ok = routes[""]; !ok {
-			return nil, nil
-		}
+		return nil, nil
 	}
-	run, err := r(ctx, env)
+	run, err := r.take(ctx, env)
 	if err != nil {
 		return nil, &handlingError{consumer: c.name, env: env, err: err}
 	}
 	return run, nil
+}
+
+// needs reports whether c needs env: whether it has a handler for env's
+// type that accepts it. A message that does not decode is needed, so that
+// its handling fails and it is parked. Only a conditional route decodes
+// env to decide.
+func (c *Consumer) needs(ctx context.Context, env Envelope) bool {
+	r, ok := c.routeOf(env)
+	if !ok {
+		return false
+	}
+	if !r.conditional {
+		return true
+	}
+	run, err := r.take(ctx, env)
+	return run != nil || err != nil
 }
 
 // deliver hands env to c: it handles it if needed and acknowledges it.
@@ -196,7 +224,7 @@ func (b *Bus) Needing(ctx context.Context, env Envelope) []string {
 	b.mu.Unlock()
 	var out []string
 	for _, c := range consumers {
-		if run, err := c.match(ctx, env); run != nil || err != nil {
+		if c.needs(ctx, env) {
 			out = append(out, c.name)
 		}
 	}

@@ -113,15 +113,12 @@ func (b *Bus) Awaited() []string {
 	return slices.Sorted(maps.Keys(waiting))
 }
 
-// needs reports whether consumer has a handler that takes env: only such a
-// message waits for the consumer (a paused one's included).
-func (b *Bus) needs(consumer string, env Envelope) bool {
+// needs reports whether consumer has a handler that takes env (see
+// Needing): only such a message waits for the consumer (a paused one's
+// included). A name the bus does not know needs everything.
+func (b *Bus) needs(ctx context.Context, consumer string, env Envelope) bool {
 	b.mu.Lock()
 	c := b.consumerByName[consumer]
 	b.mu.Unlock()
-	if c == nil {
-		return true
-	}
-	run, err := c.match(context.Background(), env)
-	return run != nil || err != nil
+	return c == nil || c.needs(ctx, env)
 }

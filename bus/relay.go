@@ -30,9 +30,12 @@ type relay struct {
 	// consumers names the consumers that must acknowledge a row of a topic
 	// (AfterConsumers); paused reports whether a consumer is paused.
 	consumers func(topic string) map[string]bool
-	paused    func(consumer string) bool
-	wakeCh    chan struct{}
-	held      atomic.Bool // see Bus.Hold
+	// needs reports whether consumer needs a message (Bus.Needing); with
+	// an Addressed transport, a message goes only to those that do.
+	needs  func(ctx context.Context, consumer string, env Envelope) bool
+	paused func(consumer string) bool
+	wakeCh chan struct{}
+	held   atomic.Bool // see Bus.Hold
 
 	mu        sync.Mutex
 	published int64 // highest seq handed to the transport
@@ -183,11 +186,11 @@ func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 					}
 					return fmt.Errorf("publish %s %s: %w", e.Type, e.ID, err)
 				}
-				r.markPublished(e, msg, now)
+				r.markPublished(ctx, e, msg, now)
 				continue
 			}
-			if r.markPublished(e, msg, now) {
-				r.publish(e.Topic, msg)
+			if to := r.markPublished(ctx, e, msg, now); len(to) > 0 {
+				r.publish(to, e.Topic, msg)
 			}
 		}
 		if !fromFeed && len(batch) < limit {
@@ -197,24 +200,44 @@ func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 	}
 }
 
-// publish hands msg to the transport, applying the configured faults. A
-// message the in-process transport fails to take is published again when
-// stale.
-func (r *relay) publish(topic string, msg *message.Message) {
+// publish hands msg to the transport for consumers, applying the
+// configured faults. A message the in-process transport fails to take is
+// published again when stale.
+func (r *relay) publish(consumers []string, topic string, msg *message.Message) {
 	r.faults.publish(msg, func(m *message.Message) {
-		if err := r.transport.Publish(topic, m); err != nil {
+		if err := r.send(consumers, topic, m); err != nil {
 			r.cfg.Logger.Debug("publish", "topic", topic, "error", err)
 		}
 	})
 }
 
+// send hands msg to the transport: to consumers alone when it is
+// Addressed, else to all of topic's subscribers.
+func (r *relay) send(consumers []string, topic string, msg *message.Message) error {
+	if a, ok := r.transport.(Addressed); ok {
+		return a.PublishTo(consumers, topic, msg)
+	}
+	return r.transport.Publish(topic, msg)
+}
+
 // markPublished records that the rows up to e were handed out and, when
 // the transport needs consumers' acknowledgements, that e awaits its
-// topic's consumers. It reports whether e has any consumer to wait for.
-func (r *relay) markPublished(e Envelope, msg *message.Message, now time.Time) bool {
+// topic's consumers: with an Addressed transport, only those that need it.
+// It returns, sorted, the consumers e awaits.
+func (r *relay) markPublished(ctx context.Context, e Envelope, msg *message.Message, now time.Time) []string {
 	f := &inFlight{seq: e.Seq, topic: e.Topic, msg: msg, published: now}
+	var to []string
 	if r.transport.Completion() == AfterConsumers {
 		f.waiting = r.consumers(e.Topic)
+		_, addressed := r.transport.(Addressed)
+		for c := range f.waiting {
+			if addressed && !r.needs(ctx, c, e) {
+				delete(f.waiting, c)
+				continue
+			}
+			to = append(to, c)
+		}
+		slices.Sort(to)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -227,7 +250,7 @@ func (r *relay) markPublished(e Envelope, msg *message.Message, now time.Time) b
 		}
 	}
 	r.advanceLocked()
-	return len(f.waiting) > 0
+	return to
 }
 
 // idle reports whether every committed row was published and done.

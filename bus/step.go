@@ -61,7 +61,7 @@ func (b *Bus) DeliverNext(ctx context.Context) (Stepped, bool, error) {
 		return Stepped{}, false, nil
 	}
 	st := Stepped{Envelope: *next}
-	from.relay.markPublished(*next, toMessage(*next), b.cfg.Now())
+	from.relay.markPublished(ctx, *next, toMessage(*next), b.cfg.Now())
 	b.mu.Lock()
 	consumers := slices.Clone(b.topicConsumers[next.Topic])
 	b.mu.Unlock()

@@ -47,3 +47,14 @@ type Backlogger interface {
 	// Backlog is how many messages consumer has not acknowledged yet.
 	Backlog(consumer string) (int, error)
 }
+
+// Addressed is a Transport that can hand a message to chosen consumers of
+// its topic only. The relays of an Addressed transport that is done
+// AfterConsumers publish each row only to the consumers that need it (see
+// Bus.Needing): the others would only acknowledge it, at the cost of a
+// delivery each.
+type Addressed interface {
+	// PublishTo hands msgs, in order, to those of consumers that
+	// subscribe to topic.
+	PublishTo(consumers []string, topic string, msgs ...*message.Message) error
+}
