@@ -73,8 +73,9 @@ type Config struct {
 
 // Engine runs the sagas of one orchestrator (one module).
 type Engine struct {
-	cfg  Config
-	defs map[string]runner
+	cfg   Config
+	defs  map[string]runner
+	cache cache
 }
 
 // NewEngine creates an engine; register definitions with Register.
@@ -144,7 +145,7 @@ func (s *Saga[D]) Start(ctx context.Context, tx *bus.Tx, correlationID string, d
 	if err := s.advance(ctx, e, tx, in, 0); err != nil {
 		return "", err
 	}
-	if err := flush(ctx, tx, in); err != nil {
+	if err := e.flush(ctx, tx, in); err != nil {
 		return "", err
 	}
 	return in.ID, nil
@@ -156,7 +157,7 @@ func ID(correlationID, typ string) string { return correlationID + "/" + typ }
 // HandleReply is the consumer of RepliesTopic: it finds the saga that sent
 // the command the reply answers and moves it on.
 func (e *Engine) HandleReply(ctx context.Context, tx *bus.Tx, reply bus.Envelope) error {
-	in, err := instanceByCommand(ctx, tx, reply.CorrelationID, reply.CausationID)
+	in, err := e.instanceByCommand(ctx, tx, reply.CorrelationID, reply.CausationID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // a reply to no command of ours
 	}
@@ -170,7 +171,29 @@ func (e *Engine) HandleReply(ctx context.Context, tx *bus.Tx, reply bus.Envelope
 	if err := r.onReply(ctx, e, tx, in, reply); err != nil {
 		return err
 	}
-	return flush(ctx, tx, in)
+	return e.flush(ctx, tx, in)
+}
+
+// instanceByCommand finds the saga of correlationID that sent the command
+// with id commandID: the one kept in memory, waiting for its reply, or the
+// table's.
+func (e *Engine) instanceByCommand(ctx context.Context, tx *bus.Tx, correlationID, commandID string) (*instance, error) {
+	for typ := range e.defs {
+		if in, ok := e.cache.take(tx.Tx, ID(correlationID, typ), commandID); ok {
+			return in, nil
+		}
+	}
+	return instanceByCommand(ctx, tx, correlationID, commandID)
+}
+
+// flush writes in (see flush) and keeps it in memory for the reply it
+// waits for.
+func (e *Engine) flush(ctx context.Context, tx *bus.Tx, in *instance) error {
+	if err := flush(ctx, tx, in); err != nil {
+		return err
+	}
+	e.cache.put(tx.Tx, in)
+	return nil
 }
 
 // ExpireDue handles, in one transaction each, up to limit sagas whose step
@@ -196,7 +219,7 @@ func (e *Engine) ExpireDue(ctx context.Context, limit int) (int, error) {
 			if err := r.onDeadline(ctx, e, tx, in); err != nil {
 				return err
 			}
-			return flush(ctx, tx, in)
+			return e.flush(ctx, tx, in)
 		})
 		if err != nil {
 			return 0, fmt.Errorf("saga %s deadline: %w", id, err)
