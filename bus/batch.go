@@ -176,7 +176,9 @@ func (c *Consumer) handleBatch(ctx context.Context, st *storage.Tx, batch []*que
 		}
 		handled[q.env.ID] = true
 		recorded = append(recorded, q)
-		envs = append(envs, q.env)
+		if c.onBatch != nil {
+			envs = append(envs, q.env)
+		}
 	}
 	if len(envs) > 0 && c.onBatch != nil {
 		if err := c.onBatch(ctx, &Tx{Tx: st, out: c.out}, envs); err != nil {

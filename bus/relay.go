@@ -387,6 +387,7 @@ func queryEnvelopes(ctx context.Context, db *storage.DB, source, where string, a
 // toMessage makes the Watermill message that carries e.
 func toMessage(e Envelope) *message.Message {
 	msg := message.NewMessage(e.ID, []byte(e.Payload))
+	msg.Metadata = make(message.Metadata, 8) // the keys below, without growing
 	msg.Metadata.Set(MetaType, e.Type)
 	msg.Metadata.Set(MetaSource, e.Source)
 	msg.Metadata.Set(MetaCorrelationID, e.CorrelationID)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
@@ -19,18 +20,48 @@ func (b *Bus) middleware() []message.HandlerMiddleware {
 	return []message.HandlerMiddleware{
 		b.leaveForNextStart,
 		b.park,
-		middleware.Retry{
-			MaxRetries:      b.cfg.MaxRetries,
-			InitialInterval: 5 * time.Millisecond,
-			MaxInterval:     time.Second,
-			Multiplier:      2,
-			// Each retry is logged at info: most are injected faults, and
-			// what retries cannot fix is logged as an error when parked.
-			Logger:      watermillLogger(b.cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo}),
-			ShouldRetry: func(middleware.RetryParams) bool { return !b.isClosing() },
-		}.Middleware,
+		b.retry,
 		countFailures,
 		middleware.Recoverer,
+	}
+}
+
+// firstRetryAfter is how long a failed handling waits before its first
+// retry; each later wait is twice the one before, up to a second.
+const firstRetryAfter = 5 * time.Millisecond
+
+// retry tries a failed handling again, up to MaxRetries times, after
+// 5 ms, 10 ms, 20 ms... up to a second, unless the bus is closing. The
+// retries after the first are Watermill's middleware.Retry; it sets up
+// its backoff for every message it sees, so only a handling that failed
+// once meets it.
+func (b *Bus) retry(h message.HandlerFunc) message.HandlerFunc {
+	// Each retry is logged at info: most are injected faults, and what
+	// retries cannot fix is logged as an error when parked.
+	log := watermillLogger(b.cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo})
+	again := middleware.Retry{
+		MaxRetries:      b.cfg.MaxRetries - 1,
+		InitialInterval: 2 * firstRetryAfter,
+		MaxInterval:     time.Second,
+		Multiplier:      2,
+		Logger:          log,
+		ShouldRetry:     func(middleware.RetryParams) bool { return !b.isClosing() },
+	}.Middleware(h)
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := h(msg)
+		if err == nil || b.cfg.MaxRetries < 1 || b.isClosing() {
+			return out, err
+		}
+		log.Error("Error occurred, retrying", err, watermill.LogFields{
+			"retry_no": 1, "max_retries": b.cfg.MaxRetries, "wait_time": firstRetryAfter})
+		wait := time.NewTimer(firstRetryAfter)
+		defer wait.Stop()
+		select {
+		case <-wait.C:
+		case <-msg.Context().Done():
+			return out, err
+		}
+		return again(msg)
 	}
 }
 
