@@ -200,6 +200,14 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		}
 		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
 	}
+	if rep.Rate > 0 {
+		var parts []string
+		for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
+			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f ms", s.Name, s.LateP50, s.LateP99))
+		}
+		fmt.Fprintf(out, "\nlatencies count from when each order was due; the load generator sent them late by\n"+
+			"(its own timers and goroutines, p50 / p99): %s\n", strings.Join(parts, ", "))
+	}
 	if rep.PeakRSS > 0 {
 		fmt.Fprintf(out, "\npeak memory (RSS) %d MB\n", rep.PeakRSS>>20)
 	}

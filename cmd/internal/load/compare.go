@@ -33,14 +33,6 @@ type Figures struct {
 	CompletedAfterPause int `json:"completedAfterPause"`
 }
 
-// percentile returns the p-th percentile (0..1) of sorted ds.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	return ds[min(int(p*float64(len(ds))), len(ds)-1)]
-}
-
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // closedLoop runs l.Sagas orders from l.Clients clients, each placing an

@@ -8,6 +8,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,10 @@ type Result struct {
 	// CPU is the CPU time (user and system) the process used during the
 	// run: on a shared machine a steadier measure of cost than Elapsed.
 	CPU time.Duration
+	// Late holds, in open loop, how long after its due time each order
+	// went out, sorted: the load generator's own lateness (its timers,
+	// starting a goroutine), which the latencies include.
+	Late []time.Duration
 }
 
 // Start starts a sagalab whose finished orders the returned Tracker
@@ -82,7 +87,7 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 	}
 	t.reset()
 	cpu, started := cpuTime(), time.Now()
-	err = place(ctx, l, func(i int, due time.Time) error {
+	late, err := place(ctx, l, func(i int, due time.Time) error {
 		o, err := s.Orders.Create(ctx, customers[i%len(customers)], money.Money(100), "")
 		if err != nil {
 			return err
@@ -96,7 +101,7 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 	if err := t.wait(ctx, l.Sagas); err != nil {
 		return Result{}, err
 	}
-	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: t.latencies()}
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: t.latencies(), Late: late}
 	for i, st := range s.StorageStats() {
 		st.Stats = st.Stats.Sub(stats[i].Stats)
 		res.Databases = append(res.Databases, st)
@@ -111,8 +116,9 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 
 // place calls order(i, due) for every i below l.Sagas: from l.Clients
 // clients, each calling again when its last call returned (due is the
-// call's start), or, with l.Rate, each at its due time on its own.
-func place(ctx context.Context, l Config, order func(i int, due time.Time) error) error {
+// call's start), or, with l.Rate, each at its due time on its own. In
+// open loop it returns, sorted, how late each call started.
+func place(ctx context.Context, l Config, order func(i int, due time.Time) error) ([]time.Duration, error) {
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
@@ -125,16 +131,18 @@ func place(ctx context.Context, l Config, order func(i int, due time.Time) error
 	if l.Rate > 0 {
 		start := time.Now()
 		every := time.Duration(float64(time.Second) / l.Rate)
+		late := make([]time.Duration, l.Sagas)
 		for i := range l.Sagas {
 			due := start.Add(time.Duration(i) * every)
 			if wait := time.Until(due); wait > 0 {
 				select {
 				case <-ctx.Done():
-					return ctx.Err()
+					return nil, ctx.Err()
 				case <-time.After(wait):
 				}
 			}
 			wg.Go(func() {
+				late[i] = time.Since(due)
 				if err := order(i, due); err != nil {
 					fail(err)
 					return
@@ -143,7 +151,8 @@ func place(ctx context.Context, l Config, order func(i int, due time.Time) error
 			})
 		}
 		wg.Wait()
-		return first
+		slices.Sort(late)
+		return late, first
 	}
 	clients := max(l.Clients, 1)
 	for w := range clients {
@@ -158,5 +167,5 @@ func place(ctx context.Context, l Config, order func(i int, due time.Time) error
 		})
 	}
 	wg.Wait()
-	return first
+	return nil, first
 }

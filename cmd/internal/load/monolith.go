@@ -34,7 +34,7 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	var mu sync.Mutex
 	took := make([]time.Duration, 0, l.Sagas)
 	cpu, started := cpuTime(), time.Now()
-	err := place(ctx, l, func(i int, due time.Time) error {
+	late, err := place(ctx, l, func(i int, due time.Time) error {
 		if _, err := m.Store.PlaceOrder(ctx, customers[i%len(customers)], money.Money(100)); err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: took}
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: took, Late: late}
 	slices.Sort(res.Latencies)
 	res.Databases = []system.DatabaseStats{{Module: "store", Stats: m.Store.Stats().Sub(before)}}
 	return res, nil

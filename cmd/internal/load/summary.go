@@ -9,12 +9,16 @@ func (r Result) PerSecond() float64 { return float64(r.Sagas) / r.Elapsed.Second
 
 // Percentile returns the p-th percentile (0 < p ≤ 1) of the latencies,
 // nearest rank; 0 when none were timed.
-func (r Result) Percentile(p float64) time.Duration {
-	if len(r.Latencies) == 0 {
+func (r Result) Percentile(p float64) time.Duration { return percentile(r.Latencies, p) }
+
+// percentile returns the p-th percentile (0 < p ≤ 1) of sorted, nearest
+// rank; 0 for none.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.Latencies))*p+0.999999) - 1
-	return r.Latencies[min(max(i, 0), len(r.Latencies)-1)]
+	i := int(float64(len(sorted))*p+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // Summary is a Result in figures, for people and tools (JSON).
@@ -33,6 +37,10 @@ type Summary struct {
 	MessagesPerSaga float64           `json:"messagesPerSaga"`
 	// CPUPerSaga is the process's CPU time per saga, in microseconds.
 	CPUPerSaga float64 `json:"cpuPerSagaUs"`
+	// In open loop, how late the orders went out (the load generator's
+	// own lateness, included in the latencies), in milliseconds.
+	LateP50 float64 `json:"lateP50Ms,omitempty"`
+	LateP99 float64 `json:"lateP99Ms,omitempty"`
 }
 
 // DatabaseFigures is one database's writes per saga.
@@ -53,6 +61,7 @@ func (r Result) Summary(name string) Summary {
 		P50: ms(r.Percentile(0.50)), P95: ms(r.Percentile(0.95)), P99: ms(r.Percentile(0.99)),
 		MessagesPerSaga: float64(r.Messages) / n,
 		CPUPerSaga:      float64(r.CPU) / float64(time.Microsecond) / n,
+		LateP50:         ms(percentile(r.Late, 0.50)), LateP99: ms(percentile(r.Late, 0.99)),
 	}
 	for _, d := range r.Databases {
 		s.Databases = append(s.Databases, DatabaseFigures{Database: d.Module,
