@@ -2,14 +2,10 @@ package saga_test
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"sagalab/bus"
-	"sagalab/bus/saga"
-	"sagalab/storage"
 )
 
 type benchData struct {
@@ -24,32 +20,8 @@ type benchData struct {
 // messages' delivery are left out.
 func BenchmarkSagaRoundTrip(b *testing.B) {
 	ctx := context.Background()
-	migrations := append(append(append(append([]storage.Migration{}, bus.Migrations...), saga.Migrations...), bus.TraceMigrations...), saga.LogMigrations...)
-	db, err := storage.Open(ctx, filepath.Join(b.TempDir(), "order.db"), migrations, storage.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	bs, err := bus.New(bus.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	out := bs.Outbox("order", db)
-	var n int
-	lastID := ""
-	e := saga.NewEngine(saga.Config{DB: db, Outbox: out, RepliesTopic: "replies", Timeout: time.Minute, Now: time.Now,
-		NewID: func() string {
-			n++
-			lastID = "m" + strconv.Itoa(n)
-			return lastID
-		}})
-	s := saga.Register(e, saga.Definition[benchData]{Type: "Bench", Steps: []saga.Step[benchData]{
-		saga.Local("create", func(context.Context, *bus.Tx, *benchData) error { return nil }),
-		saga.Call("reserve", func(d *benchData) saga.Command {
-			return saga.Command{Topic: "commands", Type: "Reserve", Payload: d}
-		}, saga.Success[benchData]("Reserved")),
-		saga.Local("approve", func(context.Context, *bus.Tx, *benchData) error { return nil }),
-	}})
+	o := newOrchestrator(b)
+	db, out, e, s := o.db, o.out, o.e, o.s
 	// Sixteen sagas share each transaction, as group commit has them share
 	// one under load.
 	const perTx = 16
@@ -63,7 +35,7 @@ func BenchmarkSagaRoundTrip(b *testing.B) {
 					return err
 				}
 				replies = append(replies, bus.Envelope{ID: "r" + id, Type: "Reserved", Topic: "replies",
-					CorrelationID: id, CausationID: lastID, Payload: []byte(`{}`)})
+					CorrelationID: id, CausationID: o.last, Payload: []byte(`{}`)})
 			}
 			return nil
 		}); err != nil {

@@ -21,10 +21,11 @@ type orchestrator struct {
 	e     *saga.Engine
 	s     *saga.Saga[benchData]
 	ids   int
-	local int // runs of the last step
+	last  string // the last id made
+	local int    // runs of the last step
 }
 
-func newOrchestrator(t *testing.T) *orchestrator {
+func newOrchestrator(t testing.TB) *orchestrator {
 	t.Helper()
 	ctx := context.Background()
 	migrations := append(append(append(append([]storage.Migration{}, bus.Migrations...), saga.Migrations...), bus.TraceMigrations...), saga.LogMigrations...)
@@ -39,7 +40,7 @@ func newOrchestrator(t *testing.T) *orchestrator {
 	}
 	o := &orchestrator{db: db, out: bs.Outbox("order", db)}
 	o.e = saga.NewEngine(saga.Config{DB: db, Outbox: o.out, RepliesTopic: "replies", Timeout: time.Minute, Now: time.Now,
-		NewID: func() string { o.ids++; return "m" + strconv.Itoa(o.ids) }})
+		NewID: func() string { o.ids++; o.last = "m" + strconv.Itoa(o.ids); return o.last }})
 	o.s = saga.Register(o.e, saga.Definition[benchData]{Type: "T", Steps: []saga.Step[benchData]{
 		saga.Local("create", func(context.Context, *bus.Tx, *benchData) error { return nil }),
 		saga.Call("reserve", func(d *benchData) saga.Command {
@@ -68,7 +69,7 @@ func (o *orchestrator) start(t *testing.T, id string, fail bool) string {
 	if fail != errors.Is(err, errAfter) || (!fail && err != nil) {
 		t.Fatalf("start %s: %v", id, err)
 	}
-	return "m" + strconv.Itoa(o.ids)
+	return o.last
 }
 
 // reply hands the engine a Reserved reply to command; with fail, the
