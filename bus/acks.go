@@ -97,7 +97,7 @@ func (r *relay) waitingNeeded(into map[string]bool, needs func(ctx context.Conte
 // redeliverStale publishes again the messages some consumer has not handled
 // for RedeliverAfter: the in-memory pub/sub may have dropped them. Consumers
 // that did handle them ignore the copy (inbox).
-func (r *relay) redeliverStale() {
+func (r *relay) redeliverStale(ctx context.Context) {
 	after := r.cfg.RedeliverAfter
 	now := time.Now()
 	if now.Sub(r.scannedAt) < min(after/4, time.Second) {
@@ -120,7 +120,7 @@ func (r *relay) redeliverStale() {
 	r.mu.Unlock()
 	r.redelivered.Add(int64(len(stale)))
 	for _, s := range stale {
-		r.send(s.to, s.f.topic, s.f.msg) //nolint:errcheck // a closed transport drops it; the next start republishes
+		r.send(ctx, s.to, s.f.topic, s.f.msg) //nolint:errcheck // a closed transport drops it; the next start republishes
 	}
 }
 

@@ -159,7 +159,7 @@ func TestHandledCopyRemovesDeadLetter(t *testing.T) {
 	p.send(t)
 	dl := p.parked(t)
 	p.failuresLeft.Store(0)
-	p.out.relay.publish([]string{"consumer"}, "things", toMessage(dl.Envelope))
+	p.out.relay.publish(context.Background(), []string{"consumer"}, "things", toMessage(dl.Envelope))
 	waitFor(t, "the copy to be handled", func() bool { return p.handled.Load() == 1 })
 	waitFor(t, "the dead letter to go", func() bool { return len(p.deadLetters(t)) == 0 })
 	if p.b.deadLetters["consumer"].isParked(dl.ID) {

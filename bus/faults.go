@@ -191,14 +191,10 @@ func (fi *faultInjector) delay(ctx context.Context) error {
 	fi.mu.Lock()
 	d := time.Duration(fi.rnd.Int64N(int64(fi.f.Delay) + 1))
 	fi.mu.Unlock()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if !sleep(ctx, d) {
 		return ctx.Err()
 	}
+	return nil
 }
 
 // fail returns the injected failure of consumer handling env, or nil. The

@@ -95,7 +95,7 @@ func (r *relay) relayOnce(ctx context.Context, log *slog.Logger, poll bool) {
 	if err := r.publishBatch(ctx, poll); err != nil && ctx.Err() == nil {
 		log.Error("outbox relay", "source", r.source, "error", err)
 	}
-	r.redeliverStale()
+	r.redeliverStale(ctx)
 	if err := r.saveProgress(ctx, false); err != nil && ctx.Err() == nil {
 		log.Error("outbox relay", "source", r.source, "error", err)
 	}
@@ -190,7 +190,7 @@ func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 				continue
 			}
 			if to := r.markPublished(ctx, e, msg, now); len(to) > 0 {
-				r.publish(to, e.Topic, msg)
+				r.publish(ctx, to, e.Topic, msg)
 			}
 		}
 		if !fromFeed && len(batch) < limit {
@@ -203,17 +203,21 @@ func (r *relay) publishBatch(ctx context.Context, poll bool) error {
 // publish hands msg to the transport for consumers, applying the
 // configured faults. A message the in-process transport fails to take is
 // published again when stale.
-func (r *relay) publish(consumers []string, topic string, msg *message.Message) {
+func (r *relay) publish(ctx context.Context, consumers []string, topic string, msg *message.Message) {
 	r.faults.publish(msg, func(m *message.Message) {
-		if err := r.send(consumers, topic, m); err != nil {
+		if err := r.send(ctx, consumers, topic, m); err != nil {
 			r.cfg.Logger.Debug("publish", "topic", topic, "error", err)
 		}
 	})
 }
 
 // send hands msg to the transport: to consumers alone when it is
-// Addressed, else to all of topic's subscribers.
-func (r *relay) send(consumers []string, topic string, msg *message.Message) error {
+// Addressed, else to all of topic's subscribers. The message carries the
+// relay's context, which the bus cancels when it closes: the in-process
+// transport hands it on to the handlers (see GoChannel), so that a
+// handling waiting on something (a retry, an injected delay) gives up.
+func (r *relay) send(ctx context.Context, consumers []string, topic string, msg *message.Message) error {
+	msg.SetContext(ctx)
 	if a, ok := r.transport.(Addressed); ok {
 		return a.PublishTo(consumers, topic, msg)
 	}

@@ -1,11 +1,10 @@
 package bus
 
 import (
+	"context"
 	"errors"
-	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
@@ -26,42 +25,48 @@ func (b *Bus) middleware() []message.HandlerMiddleware {
 	}
 }
 
-// firstRetryAfter is how long a failed handling waits before its first
-// retry; each later wait is twice the one before, up to a second.
-const firstRetryAfter = 5 * time.Millisecond
+// The waits between a failed handling and its retries: 10 ms, then four
+// times the one before, up to a second; 8 retries take about 5 s. (They
+// are the waits Watermill's middleware.Retry made with a 5 ms first
+// interval and a multiplier of 2, since it draws an interval for its
+// ShouldRetry hook as well as for each wait.)
+const (
+	firstRetryAfter = 10 * time.Millisecond
+	longestRetryAt  = time.Second
+)
 
-// retry tries a failed handling again, up to MaxRetries times, after
-// 5 ms, 10 ms, 20 ms... up to a second, unless the bus is closing. The
-// retries after the first are Watermill's middleware.Retry; it sets up
-// its backoff for every message it sees, so only a handling that failed
-// once meets it.
+// retry tries a failed handling again, up to MaxRetries times, after the
+// waits above, unless the bus is closing. It does what Watermill's
+// middleware.Retry did here, without setting up an exponential backoff,
+// its options and closures for every message, failing or not.
 func (b *Bus) retry(h message.HandlerFunc) message.HandlerFunc {
-	// Each retry is logged at info: most are injected faults, and what
-	// retries cannot fix is logged as an error when parked.
-	log := watermillLogger(b.cfg.Logger, map[slog.Level]slog.Level{slog.LevelError: slog.LevelInfo})
-	again := middleware.Retry{
-		MaxRetries:      b.cfg.MaxRetries - 1,
-		InitialInterval: 2 * firstRetryAfter,
-		MaxInterval:     time.Second,
-		Multiplier:      2,
-		Logger:          log,
-		ShouldRetry:     func(middleware.RetryParams) bool { return !b.isClosing() },
-	}.Middleware(h)
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := h(msg)
-		if err == nil || b.cfg.MaxRetries < 1 || b.isClosing() {
-			return out, err
+		wait := firstRetryAfter
+		for try := 1; err != nil && try <= b.cfg.MaxRetries && !b.isClosing(); try++ {
+			// Logged at info: most are injected faults, and what retries
+			// cannot fix is logged as an error when parked.
+			b.log.Info("handling failed; retrying", "type", msg.Metadata.Get(MetaType), "id", msg.UUID,
+				"retry", try, "of", b.cfg.MaxRetries, "after", wait, "error", err)
+			if !sleep(msg.Context(), wait) {
+				return out, err
+			}
+			out, err = h(msg)
+			wait = min(4*wait, longestRetryAt)
 		}
-		log.Error("Error occurred, retrying", err, watermill.LogFields{
-			"retry_no": 1, "max_retries": b.cfg.MaxRetries, "wait_time": firstRetryAfter})
-		wait := time.NewTimer(firstRetryAfter)
-		defer wait.Stop()
-		select {
-		case <-wait.C:
-		case <-msg.Context().Done():
-			return out, err
-		}
-		return again(msg)
+		return out, err
+	}
+}
+
+// sleep waits for d and reports true, or false if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -62,12 +62,10 @@ func (g *GoChannel) Subscriber(consumer string) message.Subscriber {
 	defer g.mu.Unlock()
 	ps := g.consumers[consumer]
 	if ps == nil {
-		// PreserveContext: a message keeps the relay's context instead of
-		// getting a cancellable one of its own, derived from the
-		// subscription's and cancelled after the handling, at a cost per
-		// delivery. A closing bus stops its handlers through its own
-		// closing signal (gates, retries), not through the message's
-		// context.
+		// PreserveContext: a message keeps the relay's context (cancelled
+		// when the bus closes, see relay.send) instead of getting one of
+		// its own, derived from the subscription's and cancelled after
+		// the handling, at a cost per delivery.
 		ps = gochannel.NewGoChannel(gochannel.Config{PreserveContext: true}, g.log)
 		g.consumers[consumer] = ps
 	}
