@@ -86,7 +86,10 @@ func Handle[T any](c *Consumer, topic, typ string, h func(ctx context.Context, t
 
 // HandleIf is Handle for the messages want accepts: want runs before any
 // transaction, and a message it declines is acknowledged with no
-// transaction and no inbox row. A nil want accepts every message.
+// transaction and no inbox row. A nil want accepts every message. The
+// relay of an Addressed transport asks want too, when it publishes, and
+// does not deliver what it declines: want must decide from the message
+// and from what never changes, and give the same answer both times.
 func HandleIf[T any](c *Consumer, topic, typ string, want func(ctx context.Context, m Received[T]) (bool, error),
 	h func(ctx context.Context, tx *Tx, m Received[T]) error) {
 	c.route(topic, typ, want != nil, func(ctx context.Context, env Envelope) (func(context.Context, *Tx) error, error) {
