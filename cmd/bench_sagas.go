@@ -18,6 +18,7 @@ func newBenchSagas() *cobra.Command {
 	var flags systemFlags
 	var l load.Config
 	var both, asJSON bool
+	var runs int
 	cmd := &cobra.Command{
 		Use:   "sagas",
 		Short: "Measure Create Order sagas per second and their latency, against the monolith",
@@ -34,8 +35,13 @@ process's peak memory.
 Closed loop by default: --clients clients, each placing its next order when the last
 call returned. --rate N places N orders per second whatever the pace (open loop), to
 read the latency at a given load. --both runs choreography and orchestration in turn;
---arch monolith measures the monolith alone.`,
+--arch monolith measures the monolith alone.
+
+On a shared machine whose speed wanders, one run can be off by a fifth. --runs N
+measures everything N times, alternating (the monolith, then each mode, again), and
+prints each figure's median, and each run's ratios under the table.`,
 		Example: `  sagalab bench sagas --both
+  sagalab bench sagas --both --runs 3
   sagalab bench sagas --both --sync full
   sagalab bench sagas --both --rate 1000 --sagas 5000
   sagalab bench sagas --json`,
@@ -47,6 +53,9 @@ read the latency at a given load. --both runs choreography and orchestration in 
 			}
 			if l.Rate < 0 {
 				return fmt.Errorf("--rate must be positive (orders per second), or 0 for closed loop")
+			}
+			if runs < 1 {
+				return fmt.Errorf("--runs must be at least 1")
 			}
 			cfg, err := flags.config()
 			if err != nil {
@@ -60,7 +69,7 @@ read the latency at a given load. --both runs choreography and orchestration in 
 			default:
 				modes = []ordercontract.SagaMode{cfg.SagaMode}
 			}
-			return benchSagas(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, l, modes, asJSON)
+			return benchSagas(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg, l, modes, runs, asJSON)
 		},
 	}
 	flags.register(cmd, "")
@@ -69,20 +78,31 @@ read the latency at a given load. --both runs choreography and orchestration in 
 	cmd.Flags().IntVar(&l.Customers, "customers", 100, "customers the orders are spread over")
 	cmd.Flags().Float64Var(&l.Rate, "rate", 0, "orders per second, placed whatever the pace (open loop); 0: closed loop")
 	cmd.Flags().BoolVar(&both, "both", false, "run choreography and orchestration in turn")
+	cmd.Flags().IntVar(&runs, "runs", 1, "measure everything this many times, alternating, and print the medians")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
 }
 
 // sagasReport is what bench sagas measured, as --json prints it.
 type sagasReport struct {
-	Synchronous string        `json:"synchronous"`
-	Sagas       int           `json:"sagas"`
-	Clients     int           `json:"clients,omitempty"`
-	Rate        float64       `json:"rate,omitempty"`
-	Customers   int           `json:"customers"`
-	Monolith    load.Summary  `json:"monolith"`
-	Modes       []modeFigures `json:"modes"`
-	PeakRSS     int64         `json:"peakRssBytes"`
+	Synchronous string  `json:"synchronous"`
+	Sagas       int     `json:"sagas"`
+	Clients     int     `json:"clients,omitempty"`
+	Rate        float64 `json:"rate,omitempty"`
+	Customers   int     `json:"customers"`
+	// Monolith and Modes are the figures of the one run, or the medians
+	// of the runs (each ratio the median of the runs' ratios).
+	Monolith load.Summary  `json:"monolith"`
+	Modes    []modeFigures `json:"modes"`
+	// Runs holds each run's figures when there were several.
+	Runs    []sagasRun `json:"runs,omitempty"`
+	PeakRSS int64      `json:"peakRssBytes"`
+}
+
+// sagasRun is one run of bench sagas: the monolith, then each mode.
+type sagasRun struct {
+	Monolith load.Summary  `json:"monolith"`
+	Modes    []modeFigures `json:"modes"`
 }
 
 // modeFigures is one saga mode's figures and its ratio to the monolith.
@@ -92,7 +112,7 @@ type modeFigures struct {
 }
 
 func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l load.Config,
-	modes []ordercontract.SagaMode, asJSON bool) error {
+	modes []ordercontract.SagaMode, runs int, asJSON bool) error {
 	rep := sagasReport{Synchronous: string(cfg.Synchronous), Sagas: l.Sagas, Customers: l.Customers, Rate: l.Rate}
 	if l.Rate == 0 {
 		rep.Clients = l.Clients
@@ -102,30 +122,27 @@ func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l
 		if l.Rate > 0 {
 			how = fmt.Sprintf("at %.0f/s", l.Rate)
 		}
-		fmt.Fprintf(out, "%d orders %s over %d customers, synchronous=%s, bus %s\n\n",
-			l.Sagas, how, l.Customers, cfg.Synchronous, busName(cfg))
+		times := ""
+		if runs > 1 {
+			times = fmt.Sprintf("; %d runs, alternating: medians", runs)
+		}
+		fmt.Fprintf(out, "%d orders %s over %d customers, synchronous=%s, bus %s%s\n\n",
+			l.Sagas, how, l.Customers, cfg.Synchronous, busName(cfg), times)
 	}
-	err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
-		var err error
-		rep.Monolith, err = benchMonolith(ctx, errOut, cfg, l)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, mode := range modes {
-		cfg.SagaMode = mode
-		err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
-			s, err := benchMode(ctx, errOut, cfg, l)
-			if err != nil {
-				return err
-			}
-			rep.Modes = append(rep.Modes, modeFigures{Summary: s, Ratio: s.PerSecond / rep.Monolith.PerSecond})
-			return nil
-		})
+	for i := range runs {
+		label := ""
+		if runs > 1 {
+			label = fmt.Sprintf("run %d/%d ", i+1, runs)
+		}
+		run, err := benchRun(ctx, errOut, cfg, l, modes, label)
 		if err != nil {
 			return err
 		}
+		rep.Runs = append(rep.Runs, run)
+	}
+	rep.Monolith, rep.Modes = medianRun(rep.Runs)
+	if runs == 1 {
+		rep.Runs = nil
 	}
 	rep.PeakRSS = peakRSS()
 	if asJSON {
@@ -137,8 +154,57 @@ func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l
 	return nil
 }
 
+// benchRun measures the monolith, then each of modes, each on a data
+// directory of its own.
+func benchRun(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config,
+	modes []ordercontract.SagaMode, label string) (sagasRun, error) {
+	var run sagasRun
+	err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
+		var err error
+		run.Monolith, err = benchMonolith(ctx, errOut, cfg, l, label)
+		return err
+	})
+	if err != nil {
+		return sagasRun{}, err
+	}
+	for _, mode := range modes {
+		cfg.SagaMode = mode
+		err := withTempDir(cfg, func(cfg system.Config, _ bool) error {
+			s, err := benchMode(ctx, errOut, cfg, l, label)
+			if err != nil {
+				return err
+			}
+			run.Modes = append(run.Modes, modeFigures{Summary: s, Ratio: s.PerSecond / run.Monolith.PerSecond})
+			return nil
+		})
+		if err != nil {
+			return sagasRun{}, err
+		}
+	}
+	return run, nil
+}
+
+// medianRun sums runs up: the median of each figure, and of each mode's
+// ratios.
+func medianRun(runs []sagasRun) (load.Summary, []modeFigures) {
+	monoliths := make([]load.Summary, len(runs))
+	for i, r := range runs {
+		monoliths[i] = r.Monolith
+	}
+	var modes []modeFigures
+	for k := range runs[0].Modes {
+		var sums []load.Summary
+		var ratios []float64
+		for _, r := range runs {
+			sums, ratios = append(sums, r.Modes[k].Summary), append(ratios, r.Modes[k].Ratio)
+		}
+		modes = append(modes, modeFigures{Summary: load.Median(sums), Ratio: load.MedianOf(ratios)})
+	}
+	return load.Median(monoliths), modes
+}
+
 // benchMode measures cfg.SagaMode's sagas.
-func benchMode(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config) (load.Summary, error) {
+func benchMode(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config, label string) (load.Summary, error) {
 	sys, tracker, err := load.Start(ctx, cfg)
 	if err != nil {
 		return load.Summary{}, err
@@ -148,7 +214,7 @@ func benchMode(ctx context.Context, errOut io.Writer, cfg system.Config, l load.
 	if err != nil {
 		return load.Summary{}, err
 	}
-	bar := newProgress(errOut, string(cfg.SagaMode), l.Sagas)
+	bar := newProgress(errOut, label+string(cfg.SagaMode), l.Sagas)
 	l.Progress = func() { bar.add(1) }
 	res, err := load.Run(ctx, sys, tracker, l, customers)
 	bar.finish()
@@ -159,7 +225,7 @@ func benchMode(ctx context.Context, errOut io.Writer, cfg system.Config, l load.
 }
 
 // benchMonolith measures the monolith baseline under the same load.
-func benchMonolith(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config) (load.Summary, error) {
+func benchMonolith(ctx context.Context, errOut io.Writer, cfg system.Config, l load.Config, label string) (load.Summary, error) {
 	m, err := system.StartMonolith(ctx, cfg)
 	if err != nil {
 		return load.Summary{}, err
@@ -169,7 +235,7 @@ func benchMonolith(ctx context.Context, errOut io.Writer, cfg system.Config, l l
 	if err != nil {
 		return load.Summary{}, err
 	}
-	bar := newProgress(errOut, "monolith", l.Sagas)
+	bar := newProgress(errOut, label+"monolith", l.Sagas)
 	l.Progress = func() { bar.add(1) }
 	res, err := load.RunMonolith(ctx, m, l, customers)
 	bar.finish()
@@ -199,6 +265,20 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 				d.CommitsPerSaga, d.StatementsPerSaga))
 		}
 		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
+	}
+	if len(rep.Runs) > 1 {
+		fmt.Fprintf(out, "\nper run: monolith")
+		for _, r := range rep.Runs {
+			fmt.Fprintf(out, " %.0f", r.Monolith.PerSecond)
+		}
+		fmt.Fprintf(out, "/s")
+		for k, m := range rep.Modes {
+			fmt.Fprintf(out, "; %s", m.Name)
+			for _, r := range rep.Runs {
+				fmt.Fprintf(out, " %.2f×", r.Modes[k].Ratio)
+			}
+		}
+		fmt.Fprintln(out)
 	}
 	if rep.Rate > 0 {
 		var parts []string

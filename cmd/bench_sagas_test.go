@@ -52,7 +52,45 @@ func TestBenchSagasJSONRate(t *testing.T) {
 	if len(m.Databases) != 3 || m.Transactions() < 5 || m.Commits() <= 0 || m.Statements() < 10 {
 		t.Errorf("databases: %+v", m.Databases)
 	}
+	if m.LateP50 <= 0 || m.LateP99 < m.LateP50 || rep.Monolith.LateP50 <= 0 {
+		t.Errorf("how late the orders went out: %+v, monolith %+v", m, rep.Monolith)
+	}
 	if _, err := runAll(t, "bench", "sagas", "--rate", "-1"); err == nil {
 		t.Error("--rate -1 accepted")
+	}
+}
+
+// --runs N measures N times, alternating, and reports the medians, each
+// run's figures (JSON) and each run's ratios (text).
+func TestBenchSagasRuns(t *testing.T) {
+	out, err := runAll(t, "bench", "sagas", "--json", "--runs", "2", "--sagas", "30", "--clients", "4", "--customers", "5")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rep sagasReport
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(rep.Runs) != 2 || len(rep.Modes) != 1 || len(rep.Runs[0].Modes) != 1 || len(rep.Runs[1].Modes) != 1 {
+		t.Fatalf("report: %+v", rep)
+	}
+	a, b := rep.Runs[0], rep.Runs[1]
+	if want := (a.Monolith.PerSecond + b.Monolith.PerSecond) / 2; rep.Monolith.PerSecond != want {
+		t.Errorf("monolith %v/s, want the median of the runs' %v", rep.Monolith.PerSecond, want)
+	}
+	if want := (a.Modes[0].Ratio + b.Modes[0].Ratio) / 2; rep.Modes[0].Ratio != want {
+		t.Errorf("ratio %v, want the median of the runs' %v", rep.Modes[0].Ratio, want)
+	}
+	out, err = runAll(t, "bench", "sagas", "--runs", "2", "--sagas", "30", "--clients", "4", "--customers", "5")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{`2 runs, alternating: medians`, `(?m)^per run: monolith \d+ \d+/s; \w+ [\d.]+× [\d.]+×$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if _, err := runAll(t, "bench", "sagas", "--runs", "0"); err == nil {
+		t.Error("--runs 0 accepted")
 	}
 }
