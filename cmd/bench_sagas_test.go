@@ -85,9 +85,14 @@ func TestBenchSagasRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{`2 runs, alternating: medians`, `(?m)^per run: monolith \d+ \d+/s; \w+ [\d.]+× [\d.]+×$`} {
+	for _, want := range []string{`(?m)^2 runs, alternating: the medians$`, `(?m)^per run: monolith \d+ \d+/s; \w+ [\d.]+× [\d.]+×$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len([]rune(line)) > 100 {
+			t.Errorf("line over 100 columns: %q", line)
 		}
 	}
 	if _, err := runAll(t, "bench", "sagas", "--runs", "0"); err == nil {
