@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -281,18 +280,25 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
 	}
 	if len(rep.Runs) > 1 {
-		fmt.Fprintf(out, "\nper run: monolith")
+		fmt.Fprintf(out, "\nper run:\n  %-14s", "monolith")
 		for _, r := range rep.Runs {
-			fmt.Fprintf(out, " %.0f", r.Monolith.PerSecond)
+			fmt.Fprintf(out, " %6.0f", r.Monolith.PerSecond)
 		}
-		fmt.Fprintf(out, "/s")
+		fmt.Fprintf(out, " /s\n")
 		for k, m := range rep.Modes {
-			fmt.Fprintf(out, "; %s", m.Name)
+			fmt.Fprintf(out, "  %-14s", m.Name)
 			for _, r := range rep.Runs {
-				fmt.Fprintf(out, " %.2f×", r.Modes[k].Ratio)
+				fmt.Fprintf(out, " %5.2f×", r.Modes[k].Ratio)
 			}
+			fmt.Fprintln(out)
 		}
-		fmt.Fprintln(out)
+		if rep.PeakRSS > 0 {
+			fmt.Fprintf(out, "  %-14s", "peak memory")
+			for _, r := range rep.Runs {
+				fmt.Fprintf(out, " %6d", r.PeakRSS>>20)
+			}
+			fmt.Fprintf(out, " MB (a later run starts above what SQLite's allocator kept)\n")
+		}
 	}
 	if rep.Rate > 0 {
 		var parts []string
@@ -303,16 +309,11 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 			"(its own timers and goroutines, p50 / p99): %s\n", strings.Join(parts, ", "))
 	}
 	if rep.PeakRSS > 0 {
-		fmt.Fprintf(out, "\npeak memory (RSS) %d MB", rep.PeakRSS>>20)
+		first := ""
 		if len(rep.Runs) > 1 {
-			var later []string
-			for _, r := range rep.Runs[1:] {
-				later = append(later, strconv.FormatInt(r.PeakRSS>>20, 10))
-			}
-			fmt.Fprintf(out, " in the first run (later: %s MB, above what SQLite's allocator kept)",
-				strings.Join(later, ", "))
+			first = " (the first run)"
 		}
-		fmt.Fprintln(out)
+		fmt.Fprintf(out, "\npeak memory (RSS) %d MB%s\n", rep.PeakRSS>>20, first)
 	}
 }
 

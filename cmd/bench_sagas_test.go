@@ -87,7 +87,7 @@ func TestBenchSagasRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{`(?m)^2 runs, alternating: the medians$`, `(?m)^per run: monolith \d+ \d+/s; \w+ [\d.]+× [\d.]+×$`} {
+	for _, want := range []string{`(?m)^2 runs, alternating: the medians$`, `(?m)^  monolith +\d+ +\d+ /s$`, `(?m)^  choreography +[\d.]+× +[\d.]+×$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
