@@ -57,18 +57,10 @@ var errAfter = errors.New("the transaction fails after the saga's work")
 // the transaction then fails.
 func (o *orchestrator) start(t *testing.T, id string, fail bool) string {
 	t.Helper()
-	err := o.out.Write(context.Background(), func(tx *bus.Tx) error {
-		if _, err := o.s.Start(context.Background(), tx, id, benchData{OrderID: id, Total: 1}); err != nil {
-			return err
-		}
-		if fail {
-			return errAfter
-		}
-		return nil
+	o.write(t, "start "+id, fail, func(tx *bus.Tx) error {
+		_, err := o.s.Start(context.Background(), tx, id, benchData{OrderID: id, Total: 1})
+		return err
 	})
-	if fail != errors.Is(err, errAfter) || (!fail && err != nil) {
-		t.Fatalf("start %s: %v", id, err)
-	}
 	return o.last
 }
 
@@ -76,10 +68,17 @@ func (o *orchestrator) start(t *testing.T, id string, fail bool) string {
 // transaction then fails.
 func (o *orchestrator) reply(t *testing.T, id, command string, fail bool) {
 	t.Helper()
-	err := o.out.Write(context.Background(), func(tx *bus.Tx) error {
-		err := o.e.HandleReply(context.Background(), tx, bus.Envelope{ID: "r-" + command, Type: "Reserved",
+	o.write(t, "reply to "+command, fail, func(tx *bus.Tx) error {
+		return o.e.HandleReply(context.Background(), tx, bus.Envelope{ID: "r-" + command, Type: "Reserved",
 			Topic: "replies", CorrelationID: id, CausationID: command, Payload: []byte(`{}`)})
-		if err != nil {
+	})
+}
+
+// write runs fn in a transaction that, with fail, then fails.
+func (o *orchestrator) write(t *testing.T, what string, fail bool, fn func(tx *bus.Tx) error) {
+	t.Helper()
+	err := o.out.Write(context.Background(), func(tx *bus.Tx) error {
+		if err := fn(tx); err != nil {
 			return err
 		}
 		if fail {
@@ -87,8 +86,8 @@ func (o *orchestrator) reply(t *testing.T, id, command string, fail bool) {
 		}
 		return nil
 	})
-	if fail != errors.Is(err, errAfter) || (!fail && err != nil) {
-		t.Fatalf("reply to %s: %v", command, err)
+	if (fail && !errors.Is(err, errAfter)) || (!fail && err != nil) {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
