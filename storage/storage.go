@@ -155,13 +155,6 @@ func openWriterConn(ctx context.Context, path string, sync Synchronous) (*sql.DB
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// SQLite's heap is one per process: past this soft limit it gives back
-	// cached pages before it grows, which keeps the page caches and the
-	// in-memory sub-journals of three busy files within bounds.
-	if _, err := write.ExecContext(ctx, "PRAGMA soft_heap_limit = 67108864"); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
 	// Checkpoint every 8,000 pages of log rather than 1,000: a page written
 	// by many transactions in between is copied into the file once.
 	if _, err := write.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 8000"); err != nil {
