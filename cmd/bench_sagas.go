@@ -136,11 +136,11 @@ func benchSagas(ctx context.Context, out, errOut io.Writer, cfg system.Config, l
 	for i := range runs {
 		label := ""
 		if i > 0 {
-			// Each run's peak memory on its own: Go's free memory is
-			// given back first. SQLite's allocator keeps some of what
-			// the runs before took, so a later run starts higher. Where
-			// the peak cannot start again, it is the process's so far.
+			// Each run's peak memory on its own: Go's and the C heap's
+			// free memory is given back first. Where the peak cannot
+			// start again, it is the process's so far.
 			debug.FreeOSMemory()
+			trimCHeap()
 			resetPeakRSS()
 		}
 		if runs > 1 {
@@ -297,7 +297,7 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 			for _, r := range rep.Runs {
 				fmt.Fprintf(out, " %6d", r.PeakRSS>>20)
 			}
-			fmt.Fprintf(out, " MB (a later run starts above what SQLite's allocator kept)\n")
+			fmt.Fprintf(out, " MB (a later run starts from what the ones before left in use)\n")
 		}
 	}
 	if rep.Rate > 0 {

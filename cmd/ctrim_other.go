@@ -1,0 +1,6 @@
+//go:build !linux || !cgo
+
+package cmd
+
+// trimCHeap has nothing to do here.
+func trimCHeap() {}
