@@ -31,6 +31,20 @@ func openDB(t testing.TB, path string) *storage.DB {
 	return db
 }
 
+// openDBs opens one file per name, with the bus's tables, in a temporary
+// directory; the test's cleanup closes them.
+func openDBs(t testing.TB, names ...string) []*storage.DB {
+	t.Helper()
+	dir := t.TempDir()
+	dbs := make([]*storage.DB, len(names))
+	for i, name := range names {
+		db := openDB(t, filepath.Join(dir, name+".db"))
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	return dbs
+}
+
 // openOutbox opens a file in a temporary directory and returns it with its
 // outbox, on a bus that is not started and practically never polls.
 func openOutbox(t testing.TB) (*storage.DB, *Outbox) {

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -36,10 +35,8 @@ func TestConsumerHandlesOnlyWhatItNeeds(t *testing.T) {
 }
 
 func testConsumerHandlesOnlyWhatItNeeds(t *testing.T, transport Transport, wantDeliveries int) {
-	dir := t.TempDir()
-	src, dst := openDB(t, filepath.Join(dir, "src.db")), openDB(t, filepath.Join(dir, "dst.db"))
-	defer src.Close()
-	defer dst.Close()
+	dbs := openDBs(t, "src", "dst")
+	src, dst := dbs[0], dbs[1]
 	var mu sync.Mutex
 	var deliveries []Delivery
 	b, err := New(Config{PollInterval: 10 * time.Millisecond, Transport: transport, Observer: ObserverFunc(func(d Delivery) {

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,10 +11,8 @@ import (
 // until resume nothing more is handled, a ResumeConsumer included; after
 // resume what was sent meanwhile is handled.
 func TestQuiesceWaitsForRunningHandlers(t *testing.T) {
-	dir := t.TempDir()
-	src, dst := openDB(t, filepath.Join(dir, "src.db")), openDB(t, filepath.Join(dir, "dst.db"))
-	defer src.Close()
-	defer dst.Close()
+	dbs := openDBs(t, "src", "dst")
+	src, dst := dbs[0], dbs[1]
 	b, err := New(Config{PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

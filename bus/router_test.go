@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,10 +55,8 @@ func TestCloseInterruptsWaitingHandlings(t *testing.T) {
 		{"retry", Faults{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			src, dst := openDB(t, filepath.Join(dir, "src.db")), openDB(t, filepath.Join(dir, "dst.db"))
-			defer src.Close()
-			defer dst.Close()
+			dbs := openDBs(t, "src", "dst")
+			src, dst := dbs[0], dbs[1]
 			b, err := New(Config{MaxRetries: 8, PollInterval: 10 * time.Millisecond, Faults: tc.faults})
 			if err != nil {
 				t.Fatal(err)

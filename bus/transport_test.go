@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,10 +29,8 @@ func TestRelayCompletion(t *testing.T) {
 		{"after publish", brokerLike{NewGoChannel(watermill.NopLogger{})}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			src, dst := openDB(t, filepath.Join(dir, "src.db")), openDB(t, filepath.Join(dir, "dst.db"))
-			defer src.Close()
-			defer dst.Close()
+			dbs := openDBs(t, "src", "dst")
+			src, dst := dbs[0], dbs[1]
 			b, err := New(Config{PollInterval: 5 * time.Millisecond, Transport: tc.transport})
 			if err != nil {
 				t.Fatal(err)

@@ -12,12 +12,8 @@ import (
 // a message still goes out at once, and so does the one its handler emits,
 // which names the handled message as its cause.
 func TestCommitWakesRelayAndEmitSetsCausation(t *testing.T) {
-	dir := t.TempDir()
-	src, mid, dst := openDB(t, filepath.Join(dir, "src.db")), openDB(t, filepath.Join(dir, "mid.db")),
-		openDB(t, filepath.Join(dir, "dst.db"))
-	defer src.Close()
-	defer mid.Close()
-	defer dst.Close()
+	dbs := openDBs(t, "src", "mid", "dst")
+	src, mid, dst := dbs[0], dbs[1], dbs[2]
 	b, err := New(Config{PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)

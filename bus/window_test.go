@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,12 +11,8 @@ import (
 // that is slow to handle them; the rest wait in the outbox and all arrive
 // once it catches up. A paused consumer does not hold the others back.
 func TestPublishWindow(t *testing.T) {
-	dir := t.TempDir()
-	src, slowDB, pausedDB := openDB(t, filepath.Join(dir, "src.db")), openDB(t, filepath.Join(dir, "slow.db")),
-		openDB(t, filepath.Join(dir, "paused.db"))
-	defer src.Close()
-	defer slowDB.Close()
-	defer pausedDB.Close()
+	dbs := openDBs(t, "src", "slow", "paused")
+	src, slowDB, pausedDB := dbs[0], dbs[1], dbs[2]
 	b, err := New(Config{PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
