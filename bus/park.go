@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -56,29 +57,37 @@ func (b *Bus) park(h message.HandlerFunc) message.HandlerFunc {
 		if err == nil || b.isClosing() {
 			return out, err
 		}
-		ctx := msg.Context()
-		b.mu.Lock()
-		consumer := b.handlers[message.HandlerNameFromCtx(ctx)]
-		dl := b.deadLetters[consumer]
-		b.mu.Unlock()
-		env := envelopeFrom(msg)
-		if dl == nil {
-			b.log.Error("message given up after retries", "consumer", consumer, "type", env.Type, "id", env.ID, "error", err)
-			return nil, nil
-		}
-		letter := DeadLetter{Consumer: consumer, Envelope: env, Error: handlerReason(err), Attempts: max(f.n, 1),
-			FirstSeen: firstSeen, LastSeen: b.cfg.Now()}
-		if perr := dl.park(context.WithoutCancel(ctx), letter); perr != nil {
-			b.log.Error("message given up after retries, and not parked: it is delivered again later",
-				"consumer", consumer, "type", env.Type, "id", env.ID, "error", err, "park", perr)
-			b.giveBack(msg)
-			return nil, nil
-		}
-		b.log.Error("message parked as a dead letter after retries", "consumer", consumer, "type", env.Type,
-			"id", env.ID, "correlation", env.CorrelationID, "attempts", letter.Attempts, "error", letter.Error)
-		b.acked(env.Source, env.ID, consumer)
+		b.giveUp(msg, err, f, firstSeen)
 		return nil, nil
 	}
+}
+
+// giveUp parks msg, which failed with err after the retries counted in f,
+// as a dead letter and acknowledges it; or leaves it for the relay to
+// publish again if it cannot. It is out of park's frame, as retryFailed is
+// out of retry's.
+func (b *Bus) giveUp(msg *message.Message, err error, f *failures, firstSeen time.Time) {
+	ctx := msg.Context()
+	b.mu.Lock()
+	consumer := b.handlers[message.HandlerNameFromCtx(ctx)]
+	dl := b.deadLetters[consumer]
+	b.mu.Unlock()
+	env := envelopeFrom(msg)
+	if dl == nil {
+		b.log.Error("message given up after retries", "consumer", consumer, "type", env.Type, "id", env.ID, "error", err)
+		return
+	}
+	letter := DeadLetter{Consumer: consumer, Envelope: env, Error: handlerReason(err), Attempts: max(f.n, 1),
+		FirstSeen: firstSeen, LastSeen: b.cfg.Now()}
+	if perr := dl.park(context.WithoutCancel(ctx), letter); perr != nil {
+		b.log.Error("message given up after retries, and not parked: it is delivered again later",
+			"consumer", consumer, "type", env.Type, "id", env.ID, "error", err, "park", perr)
+		b.giveBack(msg)
+		return
+	}
+	b.log.Error("message parked as a dead letter after retries", "consumer", consumer, "type", env.Type,
+		"id", env.ID, "correlation", env.CorrelationID, "attempts", letter.Attempts, "error", letter.Error)
+	b.acked(env.Source, env.ID, consumer)
 }
 
 // handlingError is a consumer's failure to handle a message.

@@ -42,20 +42,32 @@ const (
 func (b *Bus) retry(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := h(msg)
-		wait := firstRetryAfter
-		for try := 1; err != nil && try <= b.cfg.MaxRetries && !b.isClosing(); try++ {
-			// Logged at info: most are injected faults, and what retries
-			// cannot fix is logged as an error when parked.
-			b.log.Info("handling failed; retrying", "type", msg.Metadata.Get(MetaType), "id", msg.UUID,
-				"retry", try, "of", b.cfg.MaxRetries, "after", wait, "error", err)
-			if !sleep(msg.Context(), wait) {
-				return out, err
-			}
-			out, err = h(msg)
-			wait = min(4*wait, longestRetryAt)
+		if err != nil {
+			return b.retryFailed(h, msg, out, err)
 		}
-		return out, err
+		return out, nil
 	}
+}
+
+// retryFailed retries h on msg after its first handling returned out and
+// err. It is a function of its own so that the common case, a handling
+// that succeeds, runs with a small stack frame: each message is handled
+// on a new goroutine, whose stack starts small and is copied when it
+// grows.
+func (b *Bus) retryFailed(h message.HandlerFunc, msg *message.Message, out []*message.Message, err error) ([]*message.Message, error) {
+	wait := firstRetryAfter
+	for try := 1; err != nil && try <= b.cfg.MaxRetries && !b.isClosing(); try++ {
+		// Logged at info: most are injected faults, and what retries
+		// cannot fix is logged as an error when parked.
+		b.log.Info("handling failed; retrying", "type", msg.Metadata.Get(MetaType), "id", msg.UUID,
+			"retry", try, "of", b.cfg.MaxRetries, "after", wait, "error", err)
+		if !sleep(msg.Context(), wait) {
+			return out, err
+		}
+		out, err = h(msg)
+		wait = min(4*wait, longestRetryAt)
+	}
+	return out, err
 }
 
 // sleep waits for d and reports true, or false if ctx ends first.
@@ -81,13 +93,20 @@ func (b *Bus) leaveForNextStart(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := h(msg)
 		if err != nil && b.isClosing() {
-			b.log.Debug("handling interrupted by close; left for the next start",
-				"type", msg.Metadata.Get(MetaType), "id", msg.UUID, "reason", err)
-			b.giveBack(msg)
+			b.leaveInterrupted(msg, err)
 			return nil, nil
 		}
 		return out, err
 	}
+}
+
+// leaveInterrupted leaves msg, whose handling err interrupted as the bus
+// closed, for the next start. (Out of leaveForNextStart's frame, as
+// retryFailed.)
+func (b *Bus) leaveInterrupted(msg *message.Message, err error) {
+	b.log.Debug("handling interrupted by close; left for the next start",
+		"type", msg.Metadata.Get(MetaType), "id", msg.UUID, "reason", err)
+	b.giveBack(msg)
 }
 
 // giveBack leaves msg unhandled without an error. A transport whose relays
