@@ -1,5 +1,5 @@
 // Package bus is sagalab's message bus: a Watermill router over a
-// Transport (by default the in-process GoChannel pub/sub), made durable by
+// Transport (by default the in-process one, InProcess), made durable by
 // each module's SQLite outbox and inbox.
 //
 // A module never publishes directly: in one local transaction (a Tx) it
@@ -19,8 +19,9 @@
 //	relay.go, acks.go      how committed rows are published (at most publishWindow
 //	                       ahead of a consumer), and when they are done
 //	relayfeed.go           committed rows handed to the relay, so it need not read them
-//	transport*.go          the seam to the pub/sub or broker, and the GoChannel transport
-//	                       (bus/jetstream is the NATS JetStream one)
+//	transport*.go          the seam to the pub/sub or broker, and the in-process transport
+//	pubsub.go              its pub/sub: a queue per subscription
+//	                       (bus/jetstream is the NATS JetStream transport)
 //	consumer.go, inbox.go  typed handlers, and the inbox transaction that runs them
 //	router.go, wmlog.go    the Watermill router's middleware, and its logger
 //	controls.go, gate.go   hold and release relays, pause, resume and quiesce consumers
@@ -92,7 +93,7 @@ func New(cfg Config) (*Bus, error) {
 		slog.LevelInfo: slog.LevelDebug, // Watermill's info lines are start-up chatter
 	})
 	if cfg.Transport == nil {
-		cfg.Transport = NewGoChannel(wlog)
+		cfg.Transport = NewInProcess()
 	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, wlog)
 	if err != nil {

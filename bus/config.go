@@ -33,7 +33,7 @@ type Config struct {
 	// a view can only be rebuilt from what is kept.
 	Retention time.Duration
 	// Transport carries published messages to consumers; it defaults to
-	// the in-process GoChannel. The bus closes it.
+	// the in-process transport (InProcess). The bus closes it.
 	Transport Transport
 }
 

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ThreeDotsLabs/watermill"
 )
 
 type thing struct {
@@ -27,8 +25,8 @@ func TestConsumerHandlesOnlyWhatItNeeds(t *testing.T) {
 		transport  func() Transport
 		deliveries int
 	}{
-		{"in-process", func() Transport { return NewGoChannel(watermill.NopLogger{}) }, 1},
-		{"broker", func() Transport { return brokerLike{NewGoChannel(watermill.NopLogger{})} }, 3},
+		{"in-process", func() Transport { return NewInProcess() }, 1},
+		{"broker", func() Transport { return brokerLike{NewInProcess()} }, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testConsumerHandlesOnlyWhatItNeeds(t, tc.transport(), tc.deliveries) })
 	}

@@ -110,8 +110,8 @@ const relayBatch = 512
 // publishWindow bounds, per consumer that is not paused, the messages a
 // relay has published and the consumer has not handled yet. Past it the
 // relay waits and the messages wait in the outbox, where they cost nothing,
-// instead of in memory: each one in flight holds goroutines (the
-// GoChannel's and the router's) whose stacks the garbage collector scans.
+// instead of in memory: each one in flight holds a goroutine (the
+// router's) whose stack the garbage collector scans.
 // Without it a view that fell behind held over 10,000 goroutines and 50-75
 // MB of stacks in bench sagas. The price is that a slow consumer slows the
 // others of the same outbox down to its pace, as a broker's flow control
@@ -214,7 +214,7 @@ func (r *relay) publish(ctx context.Context, consumers []string, topic string, m
 // send hands msg to the transport: to consumers alone when it is
 // Addressed, else to all of topic's subscribers. The message carries the
 // relay's context, which the bus cancels when it closes: the in-process
-// transport hands it on to the handlers (see GoChannel), so that a
+// transport hands it on to the handlers (see InProcess), so that a
 // handling waiting on something (a retry, an injected delay) gives up.
 func (r *relay) send(ctx context.Context, consumers []string, topic string, msg *message.Message) error {
 	msg.SetContext(ctx)

@@ -5,19 +5,17 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/ThreeDotsLabs/watermill"
 )
 
 // brokerLike is a transport that, like a durable broker, is done with a row
 // once it has taken the publish.
-type brokerLike struct{ *GoChannel }
+type brokerLike struct{ *InProcess }
 
 func (brokerLike) Completion() Completion { return AfterPublish }
 
 // With an AfterPublish transport the relay moves its saved position past a
 // row as soon as the transport took it, without waiting for consumers (a
-// broker redelivers to them itself); with the GoChannel it waits for every
+// broker redelivers to them itself); with the in-process transport it waits for every
 // consumer.
 func TestRelayCompletion(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,8 +23,8 @@ func TestRelayCompletion(t *testing.T) {
 		transport Transport
 		wantDone  bool
 	}{
-		{"gochannel", NewGoChannel(watermill.NopLogger{}), false},
-		{"after publish", brokerLike{NewGoChannel(watermill.NopLogger{})}, true},
+		{"in-process", NewInProcess(), false},
+		{"after publish", brokerLike{NewInProcess()}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbs := openDBs(t, "src", "dst")

@@ -10,8 +10,7 @@ import (
 // watermillLogger adapts logger for Watermill, with Watermill's levels
 // mapped by levels. Unlike Watermill's own slog adapter, it drops a line
 // whose level logger does not enable before turning its fields into
-// attributes: the router and the GoChannel log every message at trace
-// level, and building those attributes cost a few per cent of a saga's CPU.
+// attributes: the router logs every message at trace level, and building those attributes cost a few per cent of a saga's CPU.
 func watermillLogger(logger *slog.Logger, levels map[slog.Level]slog.Level) watermill.LoggerAdapter {
 	return leveledLogger{next: watermill.NewSlogLoggerWithLevelMapping(logger, levels), log: logger, levels: levels}
 }

@@ -78,7 +78,7 @@ type Config struct {
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 	// Transport, if set, makes the bus's transport (a broker) each time
-	// the system starts; the in-process GoChannel by default.
+	// the system starts; the in-process transport by default.
 	Transport func(ctx context.Context) (bus.Transport, error)
 	// Services are where the other modules' HTTP APIs are, for a module
 	// on its own (StartModule): the History service reads the Customer and
