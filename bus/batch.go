@@ -23,11 +23,11 @@ import (
 //
 // A caller queues its message. If no batch of the consumer is running, it
 // leads: it yields once, so that messages whose handlers are ready to run
-// queue too, and takes what is queued (up to maxBatch; a batch never waits
-// to fill), runs it, tells each caller its outcome and hands the lead to the
-// oldest caller queued meanwhile. The transport (the router, step mode)
-// still hands messages one at a time; the batch forms from those that
-// arrive while the previous one runs.
+// queue too, and takes what is queued (up to maxBatch; a batch waits to
+// fill only if the consumer lingers), runs it, tells each caller its
+// outcome and hands the lead to the oldest caller queued meanwhile. The
+// transport (the router, step mode) still hands messages one at a time;
+// the batch forms from those that arrive while the previous one runs.
 
 // maxBatch bounds the messages one batch handles.
 const maxBatch = 64
@@ -50,6 +50,46 @@ type batcher struct {
 	mu     sync.Mutex
 	queue  []*queued
 	active bool
+	// lingering is set while a leader lingers (see Linger); full wakes it
+	// when maxBatch messages wait.
+	lingering bool
+	full      chan struct{}
+}
+
+// Linger makes the leader of each of c's batches wait up to d, or until
+// maxBatch messages wait, before it takes them, so that more of them share
+// a transaction and its COMMIT: for a consumer no saga waits on, such as a
+// view, whose messages are then handled up to d later. Without it a batch
+// is what arrived while the one before ran, which under a moderate load is
+// a message or two. Set it before the bus starts.
+func (c *Consumer) Linger(d time.Duration) {
+	c.lingerFor = d
+	c.batch.full = make(chan struct{}, 1)
+}
+
+// linger waits as Linger says, unless maxBatch messages wait already.
+func (c *Consumer) linger(ctx context.Context) {
+	bt := &c.batch
+	bt.mu.Lock()
+	bt.lingering = len(bt.queue) < maxBatch
+	bt.mu.Unlock()
+	if !bt.lingering {
+		return
+	}
+	t := time.NewTimer(c.lingerFor)
+	select {
+	case <-t.C:
+	case <-bt.full:
+	case <-ctx.Done(): // a closing bus: no need to wait
+	}
+	t.Stop()
+	bt.mu.Lock()
+	bt.lingering = false
+	select {
+	case <-bt.full: // sent as the wait ended: not for the next one
+	default:
+	}
+	bt.mu.Unlock()
 }
 
 // OnBatch makes c run f once per batch of messages it handled, inside the
@@ -68,6 +108,9 @@ func (c *Consumer) handleQueued(ctx context.Context, env Envelope, run func(cont
 	bt := &c.batch
 	bt.mu.Lock()
 	bt.queue = append(bt.queue, q)
+	if bt.lingering && len(bt.queue) >= maxBatch {
+		signal(bt.full)
+	}
 	lead := !bt.active
 	bt.active = true
 	bt.mu.Unlock()
@@ -75,6 +118,9 @@ func (c *Consumer) handleQueued(ctx context.Context, env Envelope, run func(cont
 		lead = <-q.turn
 	}
 	if lead {
+		if c.lingerFor > 0 {
+			c.linger(ctx)
+		}
 		runtime.Gosched() // as storage's group commit does: let ready messages join
 		bt.mu.Lock()
 		n := min(len(bt.queue), maxBatch)

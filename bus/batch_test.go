@@ -3,9 +3,12 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"sagalab/storage"
 )
@@ -108,5 +111,43 @@ func TestBatchFailureRollsBackOnlyItsMessage(t *testing.T) {
 	}
 	if len(batches) != 2 || !slices.Equal(batches[1], []string{"b", "c"}) {
 		t.Errorf("OnBatch saw %q, want [a] then [b c]", batches)
+	}
+}
+
+// A lingering consumer's batch leader waits before it takes the queue:
+// messages that arrive meanwhile share its transaction.
+func TestLingerGathersABatch(t *testing.T) {
+	ctx := context.Background()
+	db := openDBs(t, "dst")[0]
+	b, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c := b.Consumer("view", db, nil)
+	c.Linger(200 * time.Millisecond)
+	HandleAll(c, "things", func(context.Context, *Tx, Envelope) error { return nil })
+	var batches []int
+	c.OnBatch(func(_ context.Context, _ *Tx, handled []Envelope) error {
+		batches = append(batches, len(handled))
+		return nil
+	})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		env := Envelope{ID: fmt.Sprint("m", i), Topic: "things", Type: "Thing", Source: "producer"}
+		run, err := c.match(ctx, env)
+		if err != nil || run == nil {
+			t.Fatalf("match %s: %v", env.ID, err)
+		}
+		wg.Go(func() {
+			if q := c.handleQueued(ctx, env, run); q.err != nil {
+				t.Errorf("%s: %v", env.ID, q.err)
+			}
+		})
+		time.Sleep(10 * time.Millisecond) // well within the linger
+	}
+	wg.Wait()
+	if !slices.Equal(batches, []int{4}) {
+		t.Errorf("batches of %v, want one of 4", batches)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -31,8 +32,9 @@ type Consumer struct {
 	routes map[string]map[string]route
 	// batch queues the messages waiting to be handled; onBatch runs once
 	// per batch (see batch.go).
-	batch   batcher
-	onBatch func(ctx context.Context, tx *Tx, handled []Envelope) error
+	batch     batcher
+	onBatch   func(ctx context.Context, tx *Tx, handled []Envelope) error
+	lingerFor time.Duration // see Linger
 }
 
 // route is how a consumer takes one message type: take decodes a message

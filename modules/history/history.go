@@ -39,6 +39,14 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// batchLinger is how long the view lets events gather before it applies
+// them, in one transaction: no saga waits on the view, and a query that
+// waits for it (WaitFor) waits that much longer at most. At 2,600 sagas/s
+// it took the view from 0.75 COMMITs per saga to 0.05, and the CPU per
+// saga from about 555 to 510 µs (choreography) and 560 to 525 µs
+// (orchestration).
+const batchLinger = 5 * time.Millisecond
+
 // View is the order-history view.
 type View struct {
 	db  *storage.DB
@@ -52,6 +60,7 @@ func New(cfg Config) *View {
 	}
 	v := &View{db: cfg.DB, log: cfg.Logger.With("module", Module)}
 	c := cfg.Bus.Consumer(Module, v.db, nil)
+	c.Linger(batchLinger)
 	for _, t := range Topics {
 		bus.HandleAll(c, t, v.applyEvent)
 	}
