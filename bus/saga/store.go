@@ -45,7 +45,8 @@ CREATE INDEX saga_log_message ON saga_log (message_id);`}}
 
 // LogMigrations follow Migrations; an orchestrator's module appends them
 // to its migrations after its own, one by one as they come. The engine
-// needs them all: it writes the log column the second one adds.
+// needs them all: it writes the log column the second one adds. (The
+// third is not about the log: the name stayed when the list grew.)
 var LogMigrations = []storage.Migration{
 	// The log is looked up by saga, never by message alone.
 	{Name: "saga log without a message index", SQL: `DROP INDEX IF EXISTS saga_log_message`},
@@ -58,6 +59,33 @@ UPDATE saga_instances SET log = coalesce((
 		'messageId', message_id), char(10) ORDER BY seq) || char(10)
 	FROM saga_log WHERE saga_id = saga_instances.id), '');
 DROP TABLE saga_log;`},
+	// The state's CHECK compares instead of looking the state up with IN:
+	// SQLite builds an ephemeral table for an IN list of more than two
+	// constants, on every statement that writes the column, and a saga
+	// writes its instance twice. SQLite cannot change a CHECK, so the
+	// table is copied.
+	{Name: "saga states checked by comparison", SQL: `
+CREATE TABLE saga_instances_checked (
+	id             TEXT    PRIMARY KEY,
+	type           TEXT    NOT NULL,
+	correlation_id TEXT    NOT NULL,
+	state          TEXT    NOT NULL CHECK (state = 'RUNNING' OR state = 'COMPLETED' OR state = 'COMPENSATED'),
+	step           INTEGER NOT NULL,
+	compensating   INTEGER NOT NULL DEFAULT 0,
+	awaiting       TEXT    NOT NULL DEFAULT '',
+	deadline_at    INTEGER NOT NULL DEFAULT 0,
+	data           TEXT    NOT NULL,
+	version        INTEGER NOT NULL,
+	created_at     INTEGER NOT NULL,
+	updated_at     INTEGER NOT NULL,
+	log            TEXT    NOT NULL DEFAULT ''
+);
+INSERT INTO saga_instances_checked SELECT id, type, correlation_id, state, step, compensating, awaiting,
+	deadline_at, data, version, created_at, updated_at, log FROM saga_instances;
+DROP TABLE saga_instances;
+ALTER TABLE saga_instances_checked RENAME TO saga_instances;
+CREATE INDEX saga_instances_correlation ON saga_instances (correlation_id);
+CREATE INDEX saga_instances_deadline ON saga_instances (deadline_at) WHERE deadline_at > 0;`},
 }
 
 // instance is a saga instance as stored.

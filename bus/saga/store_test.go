@@ -6,6 +6,8 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -103,5 +105,82 @@ func TestLogMovesIntoTheInstanceRow(t *testing.T) {
 	}
 	if log, err := e.Log(ctx, "o9/CreateOrder"); err != nil || len(log) != 0 {
 		t.Fatalf("log of no saga: %v, %v", log, err)
+	}
+}
+
+// TestStateCheckByComparison: the migration that rewrites the state's
+// CHECK keeps every instance, its log and its indexes, still refuses an
+// unknown state, and leaves the statements that write an instance without
+// an ephemeral table (SQLite builds one for an IN list of three).
+func TestStateCheckByComparison(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "order.db")
+	before := append(append([]storage.Migration{}, Migrations...), LogMigrations[:2]...)
+	db, err := storage.Open(ctx, path, before, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.WriteTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO saga_instances (`+instanceColumns+`, log)
+			VALUES ('o1/CreateOrder', 'CreateOrder', 'o1', 'RUNNING', 1, 0, 'c1', 99, '{"a":1}', 2, 3, 4, 'line' || char(10))`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = storage.Open(ctx, path, append(before, LogMigrations[2]), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	var log string
+	in, err := scanInstance(db.Reader().QueryRowContext(ctx, `SELECT `+instanceColumns+`, log FROM saga_instances`), &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ID != "o1/CreateOrder" || in.State != "RUNNING" || in.Awaiting != "c1" || string(in.Data) != `{"a":1}` ||
+		in.Version != 2 || log != "line\n" {
+		t.Fatalf("after the migration: %+v, log %q", in, log)
+	}
+	var indexes int
+	if err := db.Reader().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index'
+		AND name IN ('saga_instances_correlation', 'saga_instances_deadline')`).Scan(&indexes); err != nil || indexes != 2 {
+		t.Fatalf("%d of the 2 indexes (%v)", indexes, err)
+	}
+	err = db.WriteTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE saga_instances SET state = 'LOST'`)
+		return err
+	})
+	if err == nil {
+		t.Fatal("an unknown state was written")
+	}
+	// Planned on the writer: a read-only connection's plan leaves the CHECK out.
+	err = db.WriteTx(ctx, func(tx *storage.Tx) error {
+		for _, q := range []string{
+			`INSERT INTO saga_instances (` + instanceColumns + `, log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`UPDATE saga_instances SET state = ?, step = ?, log = log || ? WHERE id = ? AND version = ?`,
+		} {
+			ops, err := storage.QueryAll(ctx, tx, func(row storage.Scanner) (string, error) {
+				var addr, p1, p2, p3, p5 int
+				var op string
+				var p4, comment sql.NullString
+				err := row.Scan(&addr, &op, &p1, &p2, &p3, &p4, &p5, &comment)
+				return op, err
+			}, "EXPLAIN "+q, make([]any, strings.Count(q, "?"))...)
+			if err != nil {
+				return err
+			}
+			if slices.Contains(ops, "OpenEphemeral") {
+				t.Errorf("%s opens an ephemeral table", q)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

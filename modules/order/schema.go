@@ -36,4 +36,5 @@ CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 	storage.Migration{Name: "orders by customer alone", SQL: `
 DROP INDEX orders_customer;
 CREATE INDEX orders_customer ON orders (customer_id);`},
+	saga.LogMigrations[2],
 )
