@@ -71,9 +71,10 @@ func (c *Consumer) Linger(d time.Duration) {
 func (c *Consumer) linger(ctx context.Context) {
 	bt := &c.batch
 	bt.mu.Lock()
-	bt.lingering = len(bt.queue) < maxBatch
+	wait := len(bt.queue) < maxBatch
+	bt.lingering = wait
 	bt.mu.Unlock()
-	if !bt.lingering {
+	if !wait {
 		return
 	}
 	t := time.NewTimer(c.lingerFor)
