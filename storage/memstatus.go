@@ -28,11 +28,10 @@ static int sagalab_memstatus_off(void) {
 */
 import "C"
 
-func init() {
-	// Anything but SQLITE_OK means SQLite had already initialized: the
-	// statistics stay on, which costs speed, not correctness.
-	C.sagalab_memstatus_off()
-}
+// memoryStatisticsOff turns the statistics off. Anything but SQLITE_OK
+// means SQLite had already initialized: the statistics stay on, which
+// costs speed, not correctness.
+func memoryStatisticsOff() { C.sagalab_memstatus_off() }
 
 // sqliteMemoryUsed is the memory SQLite reports in use: 0 while the
 // statistics are off.

@@ -191,6 +191,9 @@ func dsn(path string, sync Synchronous, readOnly bool) string {
 		// default) so that a group commit does not spill them to the log
 		// before its COMMIT.
 		q.Set("_cache_size", "-16384")
+		if walVFSRegistered() {
+			q.Set("vfs", walVFS) // see walvfs.go
+		}
 	}
 	return "file:" + path + "?" + q.Encode()
 }
