@@ -156,7 +156,8 @@ func (c *Consumer) runBatch(batch []*queued) {
 	// The transaction belongs to no one message: one's cancelled context
 	// must not end it.
 	ctx := context.WithoutCancel(batch[0].ctx)
-	err := c.db.WriteTx(ctx, func(st *storage.Tx) error { return c.handleBatch(ctx, st, batch) })
+	// The leader yielded before it took the batch: the commit need not.
+	err := c.db.WriteGathered(ctx, func(st *storage.Tx) error { return c.handleBatch(ctx, st, batch) })
 	took := time.Since(began)
 	for _, q := range batch {
 		q.d.Took = took

@@ -49,8 +49,9 @@ type committer struct {
 // after another, so one name serves.
 const savepoint = "member"
 
-// groupWrite is WriteTx with group commit; db.swap is read-held.
-func (db *DB) groupWrite(ctx context.Context, fn func(*Tx) error) error {
+// groupWrite is WriteTx with group commit; db.swap is read-held. yield
+// says whether a leader yields before it takes the queue.
+func (db *DB) groupWrite(ctx context.Context, fn func(*Tx) error, yield bool) error {
 	m := &member{ctx: ctx, fn: fn, turn: make(chan bool, 1)}
 	g := &db.group
 	g.mu.Lock()
@@ -67,7 +68,9 @@ func (db *DB) groupWrite(ctx context.Context, fn func(*Tx) error) error {
 		// each starting a batch of its own. With nothing else ready it
 		// returns at once. In bench sagas it took COMMITs per saga from
 		// about 1.3 to 0.2.
-		runtime.Gosched()
+		if yield {
+			runtime.Gosched()
+		}
 		g.mu.Lock()
 		batch := g.queue
 		g.queue = nil

@@ -241,3 +241,41 @@ func TestRollbacksCountedBeforeTheNextMember(t *testing.T) {
 		t.Errorf("%d rollbacks after the batch, want %d", got, want)
 	}
 }
+
+// TestWriteGatheredKeepsTheContract checks that WriteGathered, which leads
+// without yielding, keeps WriteTx's contract: concurrent calls commit
+// their work, and a failing one undoes only its own.
+func TestWriteGatheredKeepsTheContract(t *testing.T) {
+	db := openGrouped(t)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	insert := func(name string, fail bool) func() error {
+		return func() error {
+			return db.WriteGathered(ctx, func(tx *Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES (?)`, name); err != nil {
+					return err
+				}
+				if fail {
+					return boom
+				}
+				return nil
+			})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, f := range []func() error{insert("a", false), insert("b", true), insert("c", false)} {
+		wg.Go(func() { errs[i] = f() })
+	}
+	wg.Wait()
+	if errs[0] != nil || !errors.Is(errs[1], boom) || errs[2] != nil {
+		t.Fatalf("errors %v, want nil, boom, nil", errs)
+	}
+	var names string
+	if err := db.Reader().QueryRowContext(ctx, `SELECT group_concat(name, ',' ORDER BY name) FROM items`).Scan(&names); err != nil {
+		t.Fatal(err)
+	}
+	if names != "a,c" {
+		t.Fatalf("items %q, want a,c", names)
+	}
+}

@@ -239,13 +239,28 @@ var ErrReadOnly = errors.New("opened read-only")
 // is the same: WriteTx returns nil only once fn's work has committed, and
 // a failing fn undoes only its own work.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.writeTx(ctx, fn, true)
+}
+
+// WriteGathered is WriteTx for work that gathered a batch of its own
+// (a consumer's waiting messages) and yielded to let it fill: leading a
+// group commit, it does not yield again. A second yield made the
+// orchestration sagas of bench sagas about 4% slower, and their latency
+// no better.
+func (db *DB) WriteGathered(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.writeTx(ctx, fn, false)
+}
+
+// writeTx is WriteTx; yield says whether a group commit's leader yields
+// before it takes the queue.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error, yield bool) error {
 	db.swap.RLock()
 	defer db.swap.RUnlock()
 	if db.write == nil {
 		return fmt.Errorf("write to %s: %w", filepath.Base(db.path), ErrReadOnly)
 	}
 	if db.grouped {
-		return db.groupWrite(ctx, fn)
+		return db.groupWrite(ctx, fn, yield)
 	}
 	select {
 	case db.serial <- struct{}{}:
