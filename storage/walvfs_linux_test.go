@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,11 +37,7 @@ func writeCalls(t *testing.T) int {
 // reaches the log in one write, where SQLite alone makes two per page.
 func TestWALVFSWritesATransactionInOneCall(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"), blobMigrations, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openBlobs(t, Options{})
 	write := func() error {
 		return db.WriteTx(ctx, func(tx *Tx) error { return insertBlobs(ctx, tx, "t", 20, 3000) })
 	}

@@ -17,6 +17,18 @@ var blobMigrations = []Migration{
 		CREATE INDEX blobs_tag ON blobs (tag)`},
 }
 
+// openBlobs opens a file of blobs for a test, closed when it ends.
+func openBlobs(t *testing.T, opts Options) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "x.db")
+	db, err := Open(context.Background(), path, blobMigrations, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
 // insertBlobs inserts n rows of size bytes each, tagged tag, in one
 // transaction: a row of 3,000 bytes fills most of a page.
 func insertBlobs(ctx context.Context, tx *Tx, tag string, n, size int) error {
@@ -82,12 +94,7 @@ func countTags(t *testing.T, path string) map[string]int {
 // as a kill -9 would leave them, recovers every committed transaction.
 func TestWALVFSLeavesEveryCommitInTheLog(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
-	db, err := Open(ctx, path, blobMigrations, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openBlobs(t, Options{})
 	want := map[string]int{}
 	for i, n := range []int{1, 3, 20, 45, 2} { // 45 rows: more than one write's worth of frames
 		tag := fmt.Sprintf("tx%d", i)
@@ -114,12 +121,7 @@ func TestWALVFSLeavesEveryCommitInTheLog(t *testing.T) {
 // spilling, whose frames the next transaction overwrites.
 func TestWALVFSSpilledAndRewrittenFrames(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
-	db, err := Open(ctx, path, blobMigrations, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openBlobs(t, Options{})
 	if _, err := db.write.ExecContext(ctx, `PRAGMA cache_size = 4`); err != nil {
 		t.Fatal(err)
 	}
@@ -182,12 +184,7 @@ func TestWALVFSSpilledAndRewrittenFrames(t *testing.T) {
 // and start the log over, then checks the file.
 func TestWALVFSSurvivesCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
-	db, err := Open(ctx, path, blobMigrations, Options{Synchronous: SyncFull})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openBlobs(t, Options{Synchronous: SyncFull})
 	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 20`); err != nil {
 		t.Fatal(err)
 	}
