@@ -175,6 +175,10 @@ func openReaders(path string, sync Synchronous) (*sql.DB, error) {
 	return read, nil
 }
 
+// walVFS is the name the log-gathering VFS is registered under (see
+// walvfs.go).
+const walVFS = "sagalab-wal"
+
 func dsn(path string, sync Synchronous, readOnly bool) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
