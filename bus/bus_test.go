@@ -23,7 +23,8 @@ type pair struct {
 
 func openDB(t testing.TB, path string) *storage.DB {
 	t.Helper()
-	migrations := append(append(append([]storage.Migration{}, Migrations...), TraceMigrations...), DeadLetterMigrations...)
+	migrations := append(append(append(append([]storage.Migration{}, Migrations...), TraceMigrations...), DeadLetterMigrations...),
+		LeanOutboxMigrations...)
 	db, err := storage.Open(context.Background(), path, migrations, storage.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,10 @@ type Migration struct {
 	// Check, if set, runs first in the migration's transaction and can
 	// refuse a file whose data the migration cannot carry over.
 	Check func(ctx context.Context, tx *Tx) error
+	// Run, if set, runs after SQL in the same transaction: a step whose
+	// statements depend on what the file holds, such as a table copy that
+	// keeps the columns earlier migrations added.
+	Run func(ctx context.Context, tx *Tx) error
 }
 
 func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
@@ -33,8 +37,15 @@ func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return err
+			if m.SQL != "" {
+				if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+					return err
+				}
+			}
+			if m.Run != nil {
+				if err := m.Run(ctx, tx); err != nil {
+					return err
+				}
 			}
 			// PRAGMA takes no placeholders; i+1 is an int we control.
 			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))

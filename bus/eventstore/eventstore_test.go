@@ -15,7 +15,8 @@ import (
 
 func openStore(t testing.TB) (*Store, *storage.DB) {
 	t.Helper()
-	migrations := append(append(append([]storage.Migration{}, bus.Migrations...), Migrations...), bus.TraceMigrations...)
+	migrations := append(append(append(append([]storage.Migration{}, bus.Migrations...), Migrations...), bus.TraceMigrations...),
+		bus.LeanOutboxMigrations...)
 	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "es.db"), migrations, storage.Options{})
 	if err != nil {
 		t.Fatal(err)

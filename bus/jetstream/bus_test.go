@@ -30,8 +30,8 @@ type node struct {
 
 func openDB(t *testing.T, path string) *storage.DB {
 	t.Helper()
-	migrations := append(append(append([]storage.Migration{}, bus.Migrations...), bus.TraceMigrations...),
-		bus.DeadLetterMigrations...)
+	migrations := append(append(append(append([]storage.Migration{}, bus.Migrations...), bus.TraceMigrations...),
+		bus.DeadLetterMigrations...), bus.LeanOutboxMigrations...)
 	db, err := storage.Open(context.Background(), path, migrations, storage.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,8 @@ type orchestrator struct {
 func newOrchestrator(t testing.TB) *orchestrator {
 	t.Helper()
 	ctx := context.Background()
-	migrations := append(append(append(append([]storage.Migration{}, bus.Migrations...), saga.Migrations...), bus.TraceMigrations...), saga.LogMigrations...)
+	migrations := append(append(append(append(append([]storage.Migration{}, bus.Migrations...), saga.Migrations...), bus.TraceMigrations...),
+		saga.LogMigrations...), bus.LeanOutboxMigrations...)
 	db, err := storage.Open(ctx, filepath.Join(t.TempDir(), "order.db"), migrations, storage.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -56,6 +56,7 @@ CREATE TABLE reservation_view (
 	bus.TraceMigrations[0],
 	bus.DeadLetterMigrations[0],
 	twoPhaseCommitMigration,
+	bus.LeanOutboxMigrations[0],
 )
 
 // refuseStateBasedData refuses a customer.db that holds customers in the

@@ -44,4 +44,5 @@ CREATE TABLE view_early (
 ) WITHOUT ROWID;`},
 	bus.TraceMigrations[0],
 	bus.DeadLetterMigrations[0],
+	bus.LeanOutboxMigrations[0],
 )

@@ -40,7 +40,8 @@ func startWithFake(t *testing.T, reply string) (*Module, *fakeCustomer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fakeDB, err := storage.Open(ctx, filepath.Join(dir, "fake.db"), append(append(append([]storage.Migration{}, bus.Migrations...), bus.TraceMigrations...), bus.DeadLetterMigrations...), storage.Options{})
+	fakeDB, err := storage.Open(ctx, filepath.Join(dir, "fake.db"), append(append(append(append([]storage.Migration{}, bus.Migrations...), bus.TraceMigrations...),
+		bus.DeadLetterMigrations...), bus.LeanOutboxMigrations...), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,4 +37,5 @@ CREATE INDEX orders_deadline ON orders (deadline_at) WHERE deadline_at > 0;`},
 DROP INDEX orders_customer;
 CREATE INDEX orders_customer ON orders (customer_id);`},
 	saga.LogMigrations[2],
+	bus.LeanOutboxMigrations[0],
 )
