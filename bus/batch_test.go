@@ -13,11 +13,12 @@ import (
 	"sagalab/storage"
 )
 
-// A batch handles its messages in one transaction, each in its own
-// savepoint: a failing or panicking message rolls back only its own work
-// and fails alone; the others commit with their inbox rows; a second copy
-// of a message, in the batch or from an earlier one, is a duplicate that
-// changes nothing; the OnBatch hook sees the messages handled.
+// A batch handles its messages in one transaction: a failing or panicking
+// message rolls back only its own work and fails alone, its handler run
+// once (the batch runs again guarded, without it); the others commit with
+// their inbox rows; a second copy of a message, in the batch or from an
+// earlier one, is a duplicate that changes nothing; the OnBatch hook sees
+// the messages handled.
 func TestBatchFailureRollsBackOnlyItsMessage(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t, filepath.Join(t.TempDir(), "dst.db"))
@@ -35,7 +36,9 @@ func TestBatchFailureRollsBackOnlyItsMessage(t *testing.T) {
 	}
 	defer b.Close()
 	c := b.Consumer("consumer", db, nil)
+	calls := map[string]int{}
 	HandleAll(c, "things", func(ctx context.Context, tx *Tx, env Envelope) error {
+		calls[env.ID]++
 		if _, err := tx.ExecContext(ctx, `INSERT INTO done (id) VALUES (?)`, env.ID); err != nil {
 			return err
 		}
@@ -111,6 +114,9 @@ func TestBatchFailureRollsBackOnlyItsMessage(t *testing.T) {
 	}
 	if len(batches) != 2 || !slices.Equal(batches[1], []string{"b", "c"}) {
 		t.Errorf("OnBatch saw %q, want [a] then [b c]", batches)
+	}
+	if calls["fails"] != 1 || calls["panics"] != 1 || calls["b"] != 2 {
+		t.Errorf("handler calls %v: want fails and panics once, b twice (unguarded, then guarded)", calls)
 	}
 }
 
