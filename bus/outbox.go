@@ -122,6 +122,14 @@ func (o *Outbox) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	return o.db.WriteTx(ctx, func(st *storage.Tx) error { return fn(&Tx{Tx: st, out: o}) })
 }
 
+// WriteRepeatable is Write for an fn that may run more than once (see
+// storage.DB.WriteRepeatable): all its effects are on tx, and what it hands
+// back to its caller it sets anew on each run. Such calls share a group
+// commit without a savepoint each.
+func (o *Outbox) WriteRepeatable(ctx context.Context, fn func(tx *Tx) error) error {
+	return o.db.WriteRepeatable(ctx, func(st *storage.Tx) error { return fn(&Tx{Tx: st, out: o}) })
+}
+
 // write inserts msgs into the outbox inside tx, created at, and returns
 // where each went. The connection keeps the prepared inserts (storage's
 // statement cache).

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -27,9 +28,26 @@ func openGrouped(t *testing.T) *DB {
 	return db
 }
 
-// batch runs fns concurrently as one batch: a first call holds the writer
-// until every fn has queued behind it. It returns each fn's WriteTx error.
+// batch runs fns concurrently as one batch of WriteTx calls: a first call
+// holds the writer until every fn has queued behind it. It returns each
+// fn's error.
 func batch(t *testing.T, db *DB, fns ...func(*Tx) error) []error {
+	t.Helper()
+	calls := make([]call, len(fns))
+	for i, fn := range fns {
+		calls[i] = call{db.WriteTx, fn}
+	}
+	return batchOf(t, db, calls...)
+}
+
+// call is a function and the DB method that writes it.
+type call struct {
+	write func(context.Context, func(*Tx) error) error
+	fn    func(*Tx) error
+}
+
+// batchOf is batch for calls made through any of the write methods.
+func batchOf(t *testing.T, db *DB, calls ...call) []error {
 	t.Helper()
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
@@ -38,26 +56,33 @@ func batch(t *testing.T, db *DB, fns ...func(*Tx) error) []error {
 		db.WriteTx(ctx, func(*Tx) error { close(started); <-release; return nil })
 	})
 	<-started
-	errs := make([]error, len(fns))
-	for i, fn := range fns {
-		wg.Go(func() { errs[i] = db.WriteTx(ctx, fn) })
+	errs := make([]error, len(calls))
+	for i, c := range calls {
+		wg.Go(func() { errs[i] = c.write(ctx, c.fn) })
+		// Queued in order, as the members' order matters to the tests.
+		waitQueued(t, db, i+1)
 	}
+	close(release)
+	wg.Wait()
+	return errs
+}
+
+// waitQueued waits until n calls wait in db's group commit queue.
+func waitQueued(t *testing.T, db *DB, n int) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		db.group.mu.Lock()
 		queued := len(db.group.queue)
 		db.group.mu.Unlock()
-		if queued == len(fns) {
-			break
+		if queued == n {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d calls queued", queued, len(fns))
+			t.Fatalf("%d of %d calls queued", queued, n)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(100 * time.Microsecond)
 	}
-	close(release)
-	wg.Wait()
-	return errs
 }
 
 func insert(name string) func(*Tx) error {
@@ -278,4 +303,69 @@ func TestWriteGatheredKeepsTheContract(t *testing.T) {
 	if names != "a,c" {
 		t.Fatalf("items %q, want a,c", names)
 	}
+}
+
+// A batch of repeatable calls runs unguarded first. Without a failure each
+// function runs once. When one fails, its failure stands and it does not
+// run again; the transaction rolls back and the others run again, each in
+// a savepoint: those before it twice, those after it once. Their work
+// commits once, and each hook runs once. A batch with a WriteTx call in it
+// runs guarded from the start, so that function runs once.
+func TestRepeatableBatchRunsUnguardedFirst(t *testing.T) {
+	db := openGrouped(t)
+	errFail := errors.New("failed on purpose")
+	var mu sync.Mutex
+	runs := map[string]int{}
+	hooks := map[string]int{}
+	member := func(name string, fails bool) func(*Tx) error {
+		return func(tx *Tx) error {
+			mu.Lock()
+			runs[name]++
+			mu.Unlock()
+			if err := insert(name)(tx); err != nil {
+				return err
+			}
+			if fails {
+				return errFail
+			}
+			tx.OnCommit(func() { mu.Lock(); hooks[name]++; mu.Unlock() })
+			return nil
+		}
+	}
+	check := func(what string, errs []error, wantErrs []bool, wantRuns map[string]int, wantNames []string) {
+		t.Helper()
+		for i, e := range errs {
+			if (e != nil) != wantErrs[i] || (e != nil && !errors.Is(e, errFail)) {
+				t.Errorf("%s: call %d returned %v", what, i, e)
+			}
+		}
+		if !maps.Equal(runs, wantRuns) {
+			t.Errorf("%s: runs %v, want %v", what, runs, wantRuns)
+		}
+		for name := range wantRuns {
+			if want := map[bool]int{true: 1}[slices.Contains(wantNames, name)]; hooks[name] != want {
+				t.Errorf("%s: hook of %s ran %d times, want %d", what, name, hooks[name], want)
+			}
+		}
+		if got := names(t, db); !slices.Equal(got, wantNames) {
+			t.Errorf("%s: committed %v, want %v", what, got, wantNames)
+		}
+	}
+
+	errs := batchOf(t, db, call{db.WriteRepeatable, member("a", false)}, call{db.WriteGathered, member("b", false)})
+	check("no failure", errs, []bool{false, false}, map[string]int{"a": 1, "b": 1}, []string{"a", "b"})
+
+	clear(runs)
+	clear(hooks)
+	errs = batchOf(t, db, call{db.WriteRepeatable, member("c", false)}, call{db.WriteRepeatable, member("d", true)},
+		call{db.WriteGathered, member("e", false)})
+	check("a failure", errs, []bool{false, true, false}, map[string]int{"c": 2, "d": 1, "e": 1},
+		[]string{"a", "b", "c", "e"})
+
+	clear(runs)
+	clear(hooks)
+	errs = batchOf(t, db, call{db.WriteRepeatable, member("f", false)}, call{db.WriteTx, member("g", false)},
+		call{db.WriteRepeatable, member("h", true)})
+	check("with a WriteTx call", errs, []bool{false, false, true}, map[string]int{"f": 1, "g": 1, "h": 1},
+		[]string{"a", "b", "c", "e", "f", "g"})
 }

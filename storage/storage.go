@@ -241,30 +241,47 @@ var ErrReadOnly = errors.New("opened read-only")
 // commit (Options.GroupCommit) fn may run on another goroutine, inside a
 // savepoint of a transaction it shares with concurrent calls; the contract
 // is the same: WriteTx returns nil only once fn's work has committed, and
-// a failing fn undoes only its own work.
+// a failing fn undoes only its own work. fn runs once.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.writeTx(ctx, fn, true)
+	return db.writeTx(ctx, fn, writeMode{yield: true})
 }
 
-// WriteGathered is WriteTx for work that gathered a batch of its own
-// (a consumer's waiting messages) and yielded to let it fill: leading a
-// group commit, it does not yield again. A second yield made the
-// orchestration sagas of bench sagas about 4% slower, and their latency
-// no better.
+// WriteRepeatable is WriteTx for a function that may run more than once:
+// one whose effects are all on tx and its OnCommit hooks, and that sets
+// anew, on each run, whatever it hands back to its caller. A batch of
+// such calls shares its transaction without a savepoint for each (see
+// group.go); when one of them fails, the transaction rolls back and the
+// others run again. The contract is otherwise WriteTx's.
+func (db *DB) WriteRepeatable(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.writeTx(ctx, fn, writeMode{yield: true, repeatable: true})
+}
+
+// WriteGathered is WriteRepeatable for work that gathered a batch of its
+// own (a consumer's waiting messages, whose handlers run at least once
+// anyway) and yielded to let it fill: leading a group commit, it does not
+// yield again. A second yield made the orchestration sagas of bench sagas
+// about 4% slower, and their latency no better.
 func (db *DB) WriteGathered(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.writeTx(ctx, fn, false)
+	return db.writeTx(ctx, fn, writeMode{repeatable: true})
 }
 
-// writeTx is WriteTx; yield says whether a group commit's leader yields
-// before it takes the queue.
-func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error, yield bool) error {
+// writeMode is how a write joins a group commit.
+type writeMode struct {
+	// yield: a leader yields before it takes the queue.
+	yield bool
+	// repeatable: fn may run more than once (WriteRepeatable).
+	repeatable bool
+}
+
+// writeTx is WriteTx, WriteRepeatable and WriteGathered.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error, mode writeMode) error {
 	db.swap.RLock()
 	defer db.swap.RUnlock()
 	if db.write == nil {
 		return fmt.Errorf("write to %s: %w", filepath.Base(db.path), ErrReadOnly)
 	}
 	if db.grouped {
-		return db.groupWrite(ctx, fn, yield)
+		return db.groupWrite(ctx, fn, mode)
 	}
 	select {
 	case db.serial <- struct{}{}:

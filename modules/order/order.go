@@ -175,7 +175,9 @@ func (m *Module) create(ctx context.Context, customerID string, total money.Mone
 	o := contract.Order{ID: m.cfg.NewID(), CustomerID: customerID, OrderTotal: total, State: contract.Pending,
 		SagaMode: mode, CreatedAt: now, UpdatedAt: now}
 	var pos bus.Position
-	err := m.out.Write(ctx, func(tx *bus.Tx) error {
+	// Repeatable: everything the function does is in tx, and pos is set
+	// anew on each run.
+	err := m.out.WriteRepeatable(ctx, func(tx *bus.Tx) error {
 		var err error
 		switch mode {
 		case contract.Orchestration:
