@@ -109,13 +109,14 @@ static sqlite3_vfs *realVFS(sqlite3_vfs *v) { return (sqlite3_vfs *)v->pAppData;
 
 // flush passes the pending writes on to the real file. A failed write is
 // reported once and its bytes dropped: SQLite abandons the transaction.
+// It leaves commitPage alone: a flush that makes room, between a commit
+// frame's header and its page, must not let the page wait.
 static int flush(walFile *w) {
 	if (w->len == 0) {
 		return WALVFS_OK;
 	}
 	int rc = w->real->pMethods->xWrite(w->real, w->buf, w->len, w->at);
 	w->len = 0;
-	w->commitPage = 0;
 	return rc;
 }
 
@@ -168,6 +169,7 @@ static int walWrite(sqlite3_file *f, const void *p, int n, walvfs_int64 off) {
 		return rc;
 	}
 	if (w->commitPage > 0 && off + n > w->commitPage) {
+		w->commitPage = 0;
 		return flush(w);
 	}
 	return WALVFS_OK;
