@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	crashCycles = flag.Int("crash.cycles", 3, "how many times TestCrash kills sagalab serve under load")
+	crashCycles = flag.Int("crash.cycles", 10, "how many times TestCrash kills sagalab serve under load")
 	crashSeed   = flag.Uint64("crash.seed", 0, "seed of TestCrash's load and kill points (0: a new one)")
 	crashSync   = flag.String("crash.sync", "normal", "--sync of the server TestCrash kills: normal or full")
 	crashServe  = flag.String("crash.serve", "", `more flags of the server TestCrash kills, e.g. "--fault duplicate=0.3"`)
