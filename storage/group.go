@@ -31,7 +31,7 @@ import (
 // WriteGathered) runs first unguarded: the functions one after the other,
 // without savepoints. A savepoint costs two statements and a copy of each
 // page the function changes; in bench sagas, the creates' savepoints cost
-// about 5% of an orchestration saga's CPU. If a function fails there, its
+// about 6% of an orchestration saga's CPU (260 -> 243 µs without). If a function fails there, its
 // failure stands (it met the state the functions before it left, as it
 // would have guarded), the transaction rolls back and the others run
 // again, guarded.
