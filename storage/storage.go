@@ -191,10 +191,16 @@ func dsn(path string, sync Synchronous, readOnly bool) string {
 		q.Set("_query_only", "on")
 	} else {
 		q.Set("_txlock", "immediate")
-		// The writer keeps the pages a batch dirties (16 MiB, not the 2 MiB
+		// The writer keeps the pages a batch dirties (4 MiB, not the 2 MiB
 		// default) so that a group commit does not spill them to the log
-		// before its COMMIT.
-		q.Set("_cache_size", "-16384")
+		// before its COMMIT. Not more: when a B-tree page splits, SQLite
+		// (3.54) parks a page under the number of the lock page, past the
+		// end of the file, and the COMMIT after that walks the whole page
+		// cache to drop it. With 16 MiB that walk took 3.5% of the CPU in
+		// bench sagas at half the peak rate (about 460 walks a second of
+		// some 4,000 pages each); with 4 MiB it takes 1%, reads from the
+		// log did not rise, and peak memory fell by about 10 MB per run.
+		q.Set("_cache_size", "-4096")
 		if walVFSRegistered() {
 			q.Set("vfs", walVFS) // see walvfs.go
 		}

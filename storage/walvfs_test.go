@@ -226,9 +226,9 @@ func TestWALVFSSurvivesCheckpoints(t *testing.T) {
 // TestWALVFSKeepsEveryCommitProperty runs random transactions: of 1 to 70
 // rows of 200 to 3,000 bytes, some changing their rows again, some rolled
 // back, on a page cache of 4 pages (SQLite spills to the log before the
-// COMMIT) or of 16 MiB, with the log started over every 20 pages or every
-// 8,000. After each one, a copy of the files as a kill -9 would leave them
-// must recover exactly the committed transactions.
+// COMMIT) or of 4 MiB as writers have, with the log started over every 20
+// pages or every 8,000. After each one, a copy of the files as a kill -9
+// would leave them must recover exactly the committed transactions.
 func TestWALVFSKeepsEveryCommitProperty(t *testing.T) {
 	ctx := context.Background()
 	rapid.Check(t, func(rt *rapid.T) {
@@ -239,7 +239,7 @@ func TestWALVFSKeepsEveryCommitProperty(t *testing.T) {
 		}
 		defer db.Close()
 		for _, pragma := range []string{
-			"PRAGMA cache_size = " + rapid.SampledFrom([]string{"4", "-16384"}).Draw(rt, "cache"),
+			"PRAGMA cache_size = " + rapid.SampledFrom([]string{"4", "-4096"}).Draw(rt, "cache"),
 			"PRAGMA wal_autocheckpoint = " + rapid.SampledFrom([]string{"20", "8000"}).Draw(rt, "checkpoint"),
 		} {
 			if _, err := db.write.ExecContext(ctx, pragma); err != nil {
