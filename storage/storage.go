@@ -199,7 +199,7 @@ func dsn(path string, sync Synchronous, readOnly bool) string {
 		// cache to drop it. With 16 MiB that walk took 3.5% of the CPU in
 		// bench sagas at half the peak rate (about 460 walks a second of
 		// some 4,000 pages each); with 4 MiB it takes 1%, reads from the
-		// log did not rise, and peak memory fell by about 10 MB per run.
+		// log did not rise, and peak memory fell by 10-20 MB.
 		q.Set("_cache_size", "-4096")
 		if walVFSRegistered() {
 			q.Set("vfs", walVFS) // see walvfs.go
