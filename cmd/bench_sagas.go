@@ -30,8 +30,10 @@ orders, each one ACID transaction on one SQLite file (store.db): the baseline.
 
 It prints, per saga mode and for the monolith: sagas (orders) per second, the ratio to
 the monolith, the latency from create to final state (p50, p95, p99), local
-transactions and SQLite COMMITs per saga for each database, messages per saga, and the
-process's peak memory.
+transactions and SQLite COMMITs per saga for each database, messages per saga, how
+long goroutines ready to run waited for the Go scheduler (each hand-over on a saga's
+path may wait so: on a busy machine, much of the latency's tail), and the process's
+peak memory.
 
 Closed loop by default: --clients clients, each placing its next order when the last
 call returned. --rate N places N orders per second whatever the pace (open loop), to
@@ -308,6 +310,12 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		fmt.Fprintf(out, "\nlatencies count from when each order was due; the load generator sent them late by\n"+
 			"(its own timers and goroutines, p50 / p99): %s\n", strings.Join(parts, ", "))
 	}
+	var waits []string
+	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
+		waits = append(waits, fmt.Sprintf("%s %s / %s", s.Name, micros(s.WaitP50), micros(s.WaitP99)))
+	}
+	fmt.Fprintf(out, "\ngoroutines ready to run waited for the Go scheduler (sampled by the runtime, p50 / p99):\n"+
+		"%s\n", strings.Join(waits, ", "))
 	if rep.PeakRSS > 0 {
 		first := ""
 		if len(rep.Runs) > 1 {
@@ -315,6 +323,15 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		}
 		fmt.Fprintf(out, "\npeak memory (RSS) %d MB%s\n", rep.PeakRSS>>20, first)
 	}
+}
+
+// micros writes a time given in microseconds: in µs below a millisecond,
+// else in ms.
+func micros(us float64) string {
+	if us < 1000 {
+		return fmt.Sprintf("%.0f µs", us)
+	}
+	return fmt.Sprintf("%.1f ms", us/1000)
 }
 
 func summaries(ms []modeFigures) []load.Summary {

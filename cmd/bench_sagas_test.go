@@ -19,6 +19,8 @@ func TestBenchSagasBoth(t *testing.T) {
 		`(?m)^choreography +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^orchestration +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^choreography +customer [\d.]+ / [\d.]+ / [\d.]+, history [\d.]+ / [\d.]+ / [\d.]+, order [\d.]+ / [\d.]+ / [\d.]+$`,
+		`(?m)^monolith [\d.]+ (µs|ms) / [\d.]+ (µs|ms), choreography [\d.]+ (µs|ms) / [\d.]+ (µs|ms), ` +
+			`orchestration [\d.]+ (µs|ms) / [\d.]+ (µs|ms)$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
@@ -56,6 +58,10 @@ func TestBenchSagasJSONRate(t *testing.T) {
 	}
 	if m.LateP50 <= 0 || m.LateP99 < m.LateP50 || rep.Monolith.LateP50 <= 0 {
 		t.Errorf("how late the orders went out: %+v, monolith %+v", m, rep.Monolith)
+	}
+	// The runtime samples the waits: a run of 40 sagas has some.
+	if m.WaitP99 <= 0 || m.WaitP99 < m.WaitP50 || rep.Monolith.WaitP99 <= 0 {
+		t.Errorf("scheduler waits: %+v, monolith %+v", m, rep.Monolith)
 	}
 	if _, err := runAll(t, "bench", "sagas", "--rate", "-1"); err == nil {
 		t.Error("--rate -1 accepted")

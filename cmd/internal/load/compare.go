@@ -35,6 +35,9 @@ type Figures struct {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// us is d in microseconds.
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
 // closedLoop runs l.Sagas orders from l.Clients clients, each placing an
 // order and waiting for it to end (place returns once it has) before the
 // next, and returns the sorted latencies and the elapsed time.

@@ -48,6 +48,9 @@ type Result struct {
 	// went out, sorted: the load generator's own lateness (its timers,
 	// starting a goroutine), which the latencies include.
 	Late []time.Duration
+	// Waits is how long goroutines ready to run waited for the Go
+	// scheduler during the run.
+	Waits Waits
 }
 
 // Start starts a sagalab whose finished orders the returned Tracker
@@ -86,7 +89,7 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 		return Result{}, err
 	}
 	t.reset()
-	cpu, started := cpuTime(), time.Now()
+	waits, cpu, started := readWaits(), cpuTime(), time.Now()
 	late, err := place(ctx, l, func(i int, due time.Time) error {
 		o, err := s.Orders.Create(ctx, customers[i%len(customers)], money.Money(100), "")
 		if err != nil {
@@ -101,7 +104,8 @@ func Run(ctx context.Context, s *system.System, t *Tracker, l Config, customers 
 	if err := t.wait(ctx, l.Sagas); err != nil {
 		return Result{}, err
 	}
-	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: t.latencies(), Late: late}
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: t.latencies(), Late: late,
+		Waits: readWaits().Since(waits)}
 	for i, st := range s.StorageStats() {
 		st.Stats = st.Stats.Sub(stats[i].Stats)
 		res.Databases = append(res.Databases, st)

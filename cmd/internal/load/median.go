@@ -29,6 +29,8 @@ func Median(runs []Summary) Summary {
 		CPUPerSaga:      pick(func(s Summary) float64 { return s.CPUPerSaga }),
 		LateP50:         pick(func(s Summary) float64 { return s.LateP50 }),
 		LateP99:         pick(func(s Summary) float64 { return s.LateP99 }),
+		WaitP50:         pick(func(s Summary) float64 { return s.WaitP50 }),
+		WaitP99:         pick(func(s Summary) float64 { return s.WaitP99 }),
 	}
 	for _, d := range runs[0].Databases {
 		var tx, commits, stmts []float64

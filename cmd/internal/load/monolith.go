@@ -33,7 +33,7 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	before := m.Store.Stats()
 	var mu sync.Mutex
 	took := make([]time.Duration, 0, l.Sagas)
-	cpu, started := cpuTime(), time.Now()
+	waits, cpu, started := readWaits(), cpuTime(), time.Now()
 	late, err := place(ctx, l, func(i int, due time.Time) error {
 		if _, err := m.Store.PlaceOrder(ctx, customers[i%len(customers)], money.Money(100)); err != nil {
 			return err
@@ -47,7 +47,8 @@ func RunMonolith(ctx context.Context, m *system.MonolithSystem, l Config, custom
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: took, Late: late}
+	res := Result{Sagas: l.Sagas, Elapsed: time.Since(started), CPU: cpuTime() - cpu, Latencies: took, Late: late,
+		Waits: readWaits().Since(waits)}
 	slices.Sort(res.Latencies)
 	res.Databases = []system.DatabaseStats{{Module: "store", Stats: m.Store.Stats().Sub(before)}}
 	return res, nil

@@ -41,6 +41,11 @@ type Summary struct {
 	// own lateness, included in the latencies), in milliseconds.
 	LateP50 float64 `json:"lateP50Ms,omitempty"`
 	LateP99 float64 `json:"lateP99Ms,omitempty"`
+	// How long goroutines ready to run waited for the Go scheduler
+	// (sampled by the runtime), in microseconds: each hand-over on a
+	// saga's path may wait so.
+	WaitP50 float64 `json:"schedulerWaitP50Us"`
+	WaitP99 float64 `json:"schedulerWaitP99Us"`
 }
 
 // DatabaseFigures is one database's writes per saga.
@@ -62,6 +67,7 @@ func (r Result) Summary(name string) Summary {
 		MessagesPerSaga: float64(r.Messages) / n,
 		CPUPerSaga:      float64(r.CPU) / float64(time.Microsecond) / n,
 		LateP50:         ms(percentile(r.Late, 0.50)), LateP99: ms(percentile(r.Late, 0.99)),
+		WaitP50: us(r.Waits.Percentile(0.50)), WaitP99: us(r.Waits.Percentile(0.99)),
 	}
 	for _, d := range r.Databases {
 		s.Databases = append(s.Databases, DatabaseFigures{Database: d.Module,
