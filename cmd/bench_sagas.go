@@ -31,9 +31,9 @@ orders, each one ACID transaction on one SQLite file (store.db): the baseline.
 It prints, per saga mode and for the monolith: sagas (orders) per second, the ratio to
 the monolith, the latency from create to final state (p50, p95, p99), local
 transactions and SQLite COMMITs per saga for each database, messages per saga, how
-long goroutines ready to run waited for the Go scheduler (each hand-over on a saga's
-path may wait so: on a busy machine, much of the latency's tail), and the process's
-peak memory.
+long goroutines ready to run waited for the Go scheduler (every goroutine of the
+process: a saga's hand-overs, and the messages of a batch told it has committed), and
+the process's peak memory.
 
 Closed loop by default: --clients clients, each placing its next order when the last
 call returned. --rate N places N orders per second whatever the pace (open loop), to

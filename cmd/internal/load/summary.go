@@ -41,9 +41,8 @@ type Summary struct {
 	// own lateness, included in the latencies), in milliseconds.
 	LateP50 float64 `json:"lateP50Ms,omitempty"`
 	LateP99 float64 `json:"lateP99Ms,omitempty"`
-	// How long goroutines ready to run waited for the Go scheduler
-	// (sampled by the runtime), in microseconds: each hand-over on a
-	// saga's path may wait so.
+	// How long the process's goroutines, once ready to run, waited for
+	// the Go scheduler (sampled by the runtime), in microseconds.
 	WaitP50 float64 `json:"schedulerWaitP50Us"`
 	WaitP99 float64 `json:"schedulerWaitP99Us"`
 }

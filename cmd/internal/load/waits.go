@@ -12,10 +12,11 @@ import (
 const waitsMetric = "/sched/latencies:seconds"
 
 // Waits is how long, during a run, goroutines ready to run waited for the
-// Go scheduler to run them: a histogram of the runtime's samples. Each
-// hand-over on a saga's path (a relay woken, a message's goroutine
-// started, a batch's leader) may wait so; on a busy machine its tail is a
-// large part of the sagas' tail.
+// Go scheduler to run them: a histogram of the runtime's samples, over
+// every goroutine of the process. A saga's hand-overs wait so (a relay
+// woken, a message's goroutine started, a batch's leader after it
+// yields), and so do the goroutines of a batch's messages, woken
+// together once it has committed.
 type Waits struct {
 	counts  []uint64
 	buckets []float64 // bucket i holds waits in [buckets[i], buckets[i+1]) seconds
