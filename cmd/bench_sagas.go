@@ -325,9 +325,12 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 	}
 }
 
-// micros writes a time given in microseconds: in µs below a millisecond,
-// else in ms.
+// micros writes a time given in microseconds: in µs below a millisecond
+// ("<1 µs" below one), else in ms.
 func micros(us float64) string {
+	if us < 1 {
+		return "<1 µs"
+	}
 	if us < 1000 {
 		return fmt.Sprintf("%.0f µs", us)
 	}

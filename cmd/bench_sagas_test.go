@@ -19,8 +19,8 @@ func TestBenchSagasBoth(t *testing.T) {
 		`(?m)^choreography +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^orchestration +\d+ +[\d.]+× +[\d.]+ms .+$`,
 		`(?m)^choreography +customer [\d.]+ / [\d.]+ / [\d.]+, history [\d.]+ / [\d.]+ / [\d.]+, order [\d.]+ / [\d.]+ / [\d.]+$`,
-		`(?m)^monolith [\d.]+ (µs|ms) / [\d.]+ (µs|ms), choreography [\d.]+ (µs|ms) / [\d.]+ (µs|ms), ` +
-			`orchestration [\d.]+ (µs|ms) / [\d.]+ (µs|ms)$`,
+		`(?m)^monolith <?[\d.]+ (µs|ms) / <?[\d.]+ (µs|ms), choreography <?[\d.]+ (µs|ms) / <?[\d.]+ (µs|ms), ` +
+			`orchestration <?[\d.]+ (µs|ms) / <?[\d.]+ (µs|ms)$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
