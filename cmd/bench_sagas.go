@@ -303,19 +303,15 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		}
 	}
 	if rep.Rate > 0 {
-		var parts []string
-		for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
-			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f ms", s.Name, s.LateP50, s.LateP99))
-		}
 		fmt.Fprintf(out, "\nlatencies count from when each order was due; the load generator sent them late by\n"+
-			"(its own timers and goroutines, p50 / p99): %s\n", strings.Join(parts, ", "))
-	}
-	var waits []string
-	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
-		waits = append(waits, fmt.Sprintf("%s %s / %s", s.Name, micros(s.WaitP50), micros(s.WaitP99)))
+			"(its own timers and goroutines, p50 / p99): %s\n", eachSummary(rep, func(s load.Summary) string {
+			return fmt.Sprintf("%.2f / %.2f ms", s.LateP50, s.LateP99)
+		}))
 	}
 	fmt.Fprintf(out, "\ngoroutines ready to run waited for the Go scheduler (sampled by the runtime, p50 / p99):\n"+
-		"%s\n", strings.Join(waits, ", "))
+		"%s\n", eachSummary(rep, func(s load.Summary) string {
+		return micros(s.WaitP50) + " / " + micros(s.WaitP99)
+	}))
 	if rep.PeakRSS > 0 {
 		first := ""
 		if len(rep.Runs) > 1 {
@@ -323,6 +319,16 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		}
 		fmt.Fprintf(out, "\npeak memory (RSS) %d MB%s\n", rep.PeakRSS>>20, first)
 	}
+}
+
+// eachSummary lists, for the monolith and each saga mode, its name and
+// what figures writes of its summary.
+func eachSummary(rep sagasReport, figures func(load.Summary) string) string {
+	var parts []string
+	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
+		parts = append(parts, s.Name+" "+figures(s))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // micros writes a time given in microseconds: in µs below a millisecond
