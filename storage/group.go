@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // Group commit: concurrent WriteTx calls on one file share one SQLite
@@ -103,7 +104,9 @@ func (db *DB) groupWrite(ctx context.Context, fn func(*Tx) error, mode writeMode
 // runBatch runs batch in one transaction and tells each member but the
 // leader (which has no one to wait for) its outcome.
 func (db *DB) runBatch(batch []*member) {
+	began := time.Now()
 	defer func() {
+		db.timeBusy(began)
 		for _, m := range batch {
 			select {
 			case m.turn <- false:

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -368,4 +369,39 @@ func TestRepeatableBatchRunsUnguardedFirst(t *testing.T) {
 		call{db.WriteRepeatable, member("h", true)})
 	check("with a WriteTx call", errs, []bool{false, false, true}, map[string]int{"f": 1, "g": 1, "h": 1},
 		[]string{"a", "b", "c", "e", "f", "g"})
+}
+
+// Busy counts the writer's time inside transactions, with group commit
+// and without, and not the time between them.
+func TestStatsBusy(t *testing.T) {
+	for _, grouped := range []bool{true, false} {
+		t.Run(fmt.Sprintf("grouped=%v", grouped), func(t *testing.T) {
+			db, err := Open(context.Background(), filepath.Join(t.TempDir(), "g.db"), groupMigrations, Options{GroupCommit: grouped})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			before := db.Stats()
+			const inside = 10 * time.Millisecond
+			var outside time.Duration
+			began := time.Now()
+			for _, name := range []string{"a", "b"} {
+				err := db.WriteTx(context.Background(), func(tx *Tx) error {
+					time.Sleep(inside)
+					return insert(name)(tx)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				slept := time.Now()
+				time.Sleep(inside) // between transactions: not counted
+				outside += time.Since(slept)
+			}
+			most := time.Since(began) - outside
+			if busy := db.Stats().Sub(before).Busy; busy < 2*inside || busy > most {
+				t.Errorf("busy %v, want at least %v (the sleeps inside) and at most %v (the time outside the sleeps between)",
+					busy, 2*inside, most)
+			}
+		})
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -63,8 +64,9 @@ type DB struct {
 	write *sql.DB // nil when opened read-only
 	marks marks   // the writer's savepoint statements
 	read  atomic.Pointer[sql.DB]
-	// transactions, commits and statements are counted for Stats.
-	transactions, commits, statements atomic.Int64
+	// transactions, commits and statements are counted for Stats, and
+	// busy, the writer's time in transactions, in nanoseconds.
+	transactions, commits, statements, busy atomic.Int64
 	// rollbacks counts the work undone on the file (see Tx.Rollbacks).
 	rollbacks atomic.Uint64
 	// serial runs WriteTx calls without group commit one at a time, so
@@ -295,6 +297,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error, mode writeMode
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), ctx.Err())
 	}
 	defer func() { <-db.serial }()
+	defer db.timeBusy(time.Now())
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", filepath.Base(db.path), err)
