@@ -30,10 +30,11 @@ orders, each one ACID transaction on one SQLite file (store.db): the baseline.
 
 It prints, per saga mode and for the monolith: sagas (orders) per second, the ratio to
 the monolith, the latency from create to final state (p50, p95, p99), local
-transactions and SQLite COMMITs per saga for each database, messages per saga, how
-long goroutines ready to run waited for the Go scheduler (every goroutine of the
-process: a saga's hand-overs, and the messages of a batch told it has committed), and
-the process's peak memory.
+transactions and SQLite COMMITs per saga for each database, the share of the run each
+database's writer spent in transactions (a file has one writer: the busier it is, the
+longer other writes wait for it), messages per saga, how long goroutines ready to run
+waited for the Go scheduler (every goroutine of the process: a saga's hand-overs, and
+the messages of a batch told it has committed), and the process's peak memory.
 
 Closed loop by default: --clients clients, each placing its next order when the last
 call returned. --rate N places N orders per second whatever the pace (open loop), to
@@ -278,6 +279,14 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		for _, d := range s.Databases {
 			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f / %.1f", d.Database, d.TransactionsPerSaga,
 				d.CommitsPerSaga, d.StatementsPerSaga))
+		}
+		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(out, "\nshare of the run each database's writer spent in transactions (other writes to it wait):\n")
+	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
+		var parts []string
+		for _, d := range s.Databases {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", d.Database, d.WriterBusy))
 		}
 		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
 	}

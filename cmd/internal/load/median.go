@@ -33,7 +33,7 @@ func Median(runs []Summary) Summary {
 		WaitP99:         pick(func(s Summary) float64 { return s.WaitP99 }),
 	}
 	for _, d := range runs[0].Databases {
-		var tx, commits, stmts []float64
+		var tx, commits, stmts, busy []float64
 		for _, r := range runs {
 			i := slices.IndexFunc(r.Databases, func(x DatabaseFigures) bool { return x.Database == d.Database })
 			if i < 0 {
@@ -42,9 +42,11 @@ func Median(runs []Summary) Summary {
 			x := r.Databases[i]
 			tx, commits, stmts = append(tx, x.TransactionsPerSaga), append(commits, x.CommitsPerSaga),
 				append(stmts, x.StatementsPerSaga)
+			busy = append(busy, x.WriterBusy)
 		}
 		out.Databases = append(out.Databases, DatabaseFigures{Database: d.Database,
-			TransactionsPerSaga: MedianOf(tx), CommitsPerSaga: MedianOf(commits), StatementsPerSaga: MedianOf(stmts)})
+			TransactionsPerSaga: MedianOf(tx), CommitsPerSaga: MedianOf(commits), StatementsPerSaga: MedianOf(stmts),
+			WriterBusy: MedianOf(busy)})
 	}
 	return out
 }

@@ -55,6 +55,9 @@ type DatabaseFigures struct {
 	// StatementsPerSaga counts the SQL statements of the committed
 	// transactions (not BEGIN, SAVEPOINT, COMMIT).
 	StatementsPerSaga float64 `json:"statementsPerSaga"`
+	// WriterBusy is the share of the run, in percent, the database's
+	// writer spent in transactions, while every other write to it waited.
+	WriterBusy float64 `json:"writerBusyPercent"`
 }
 
 // Summary sums r up under name.
@@ -71,9 +74,17 @@ func (r Result) Summary(name string) Summary {
 	for _, d := range r.Databases {
 		s.Databases = append(s.Databases, DatabaseFigures{Database: d.Module,
 			TransactionsPerSaga: float64(d.Transactions) / n, CommitsPerSaga: float64(d.Commits) / n,
-			StatementsPerSaga: float64(d.Statements) / n})
+			StatementsPerSaga: float64(d.Statements) / n, WriterBusy: percentOf(d.Busy, r.Elapsed)})
 	}
 	return s
+}
+
+// percentOf is part as a percentage of whole (0 for no whole).
+func percentOf(part, whole time.Duration) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return 100 * float64(part) / float64(whole)
 }
 
 // Transactions is the local transactions per saga, over every database.
