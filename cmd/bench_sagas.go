@@ -274,22 +274,11 @@ func printSagasReport(out io.Writer, rep sagasReport) {
 		row(m.Summary, m.Ratio)
 	}
 	fmt.Fprintf(out, "\ntx, commits, stmts, msgs and CPU are per saga (per order); by database, tx / commits / stmts:\n")
-	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
-		var parts []string
-		for _, d := range s.Databases {
-			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f / %.1f", d.Database, d.TransactionsPerSaga,
-				d.CommitsPerSaga, d.StatementsPerSaga))
-		}
-		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
-	}
+	printEachDatabase(out, rep, func(d load.DatabaseFigures) string {
+		return fmt.Sprintf("%.2f / %.2f / %.1f", d.TransactionsPerSaga, d.CommitsPerSaga, d.StatementsPerSaga)
+	})
 	fmt.Fprintf(out, "\nshare of the run each database's writer spent in transactions (other writes to it wait):\n")
-	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
-		var parts []string
-		for _, d := range s.Databases {
-			parts = append(parts, fmt.Sprintf("%s %.0f%%", d.Database, d.WriterBusy))
-		}
-		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
-	}
+	printEachDatabase(out, rep, func(d load.DatabaseFigures) string { return fmt.Sprintf("%.0f%%", d.WriterBusy) })
 	if len(rep.Runs) > 1 {
 		fmt.Fprintf(out, "\nper run:\n  %-14s", "monolith")
 		for _, r := range rep.Runs {
@@ -338,6 +327,18 @@ func eachSummary(rep sagasReport, figures func(load.Summary) string) string {
 		parts = append(parts, s.Name+" "+figures(s))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// printEachDatabase prints a line for the monolith and each saga mode:
+// its name, then each database's name and what figures writes of it.
+func printEachDatabase(out io.Writer, rep sagasReport, figures func(load.DatabaseFigures) string) {
+	for _, s := range append([]load.Summary{rep.Monolith}, summaries(rep.Modes)...) {
+		var parts []string
+		for _, d := range s.Databases {
+			parts = append(parts, d.Database+" "+figures(d))
+		}
+		fmt.Fprintf(out, "%-14s %s\n", s.Name, strings.Join(parts, ", "))
+	}
 }
 
 // micros writes a time given in microseconds: in µs below a millisecond
