@@ -21,7 +21,13 @@ CREATE TABLE children (id INTEGER PRIMARY KEY,
 
 func openGrouped(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "g.db"), groupMigrations, Options{GroupCommit: true})
+	return openItems(t, Options{GroupCommit: true})
+}
+
+// openItems opens a file of groupMigrations with opts.
+func openItems(t *testing.T, opts Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "g.db"), groupMigrations, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,11 +382,7 @@ func TestRepeatableBatchRunsUnguardedFirst(t *testing.T) {
 func TestStatsBusy(t *testing.T) {
 	for _, grouped := range []bool{true, false} {
 		t.Run(fmt.Sprintf("grouped=%v", grouped), func(t *testing.T) {
-			db, err := Open(context.Background(), filepath.Join(t.TempDir(), "g.db"), groupMigrations, Options{GroupCommit: grouped})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
+			db := openItems(t, Options{GroupCommit: grouped})
 			before := db.Stats()
 			const inside = 10 * time.Millisecond
 			var outside time.Duration
